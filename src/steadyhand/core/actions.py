@@ -94,8 +94,8 @@ def parse_action(data: dict[str, Any] | str) -> ActionBase:
     """
     try:
         if isinstance(data, str):
-            return action_adapter.validate_json(data)  # type: ignore[no-any-return]
-        return action_adapter.validate_python(data)  # type: ignore[no-any-return]
+            return action_adapter.validate_json(data)  # type: ignore[no-any-return,unused-ignore]
+        return action_adapter.validate_python(data)  # type: ignore[no-any-return,unused-ignore]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'action'}: {err['msg']}" for err in exc.errors()

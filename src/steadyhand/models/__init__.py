@@ -66,7 +66,7 @@ def _build(provider: str, target: str, options: dict[str, str]) -> BaseChatModel
     if provider == "scripted":
         return ScriptedChatModel(script=Script.from_file(target))
     if provider == "openai":
-        model, at, base_url = target.partition("@")
+        model, _, base_url = target.partition("@")
         if not model:
             raise ConfigurationError("openai spec needs a model name: openai:<model>@<base_url>")
         try:
@@ -74,7 +74,7 @@ def _build(provider: str, target: str, options: dict[str, str]) -> BaseChatModel
         except ImportError as exc:
             raise ConfigurationError("install the 'openai' extra: pip install 'steadyhand[openai]'") from exc
         key = os.environ.get("STEADYHAND_API_KEY") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
-        return ChatOpenAI(model=model, base_url=base_url or None, api_key=key,  # type: ignore[arg-type]
+        return ChatOpenAI(model=model, base_url=base_url or None, api_key=key,  # type: ignore[arg-type,unused-ignore]
                           temperature=_number(options, "temperature", 0.0),
                           max_retries=int(_number(options, "max_retries", 2)),
                           timeout=_number(options, "timeout", 120.0),

@@ -1,0 +1,209 @@
+"""The ``steadyhand`` command: a thin typer layer over the Python API.
+
+Everything here is two imports away in a script: :mod:`steadyhand.evals` runs and
+reads suites, :mod:`steadyhand.models` builds models.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from steadyhand.core.errors import SteadyhandError
+
+app = typer.Typer(name="steadyhand", no_args_is_help=True, add_completion=False,
+                  help="Build, run and score trustworthy computer-use agents.")
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Result store URL (SQLAlchemy). "
+                                              "Default: $STEADYHAND_DB or ~/.local/share/steadyhand/results.db")]
+
+
+def _fail(exc: BaseException) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(2)
+
+
+def _options(pairs: list[str] | None, flag: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            _fail(SteadyhandError(f"{flag} expects KEY=VALUE, got {pair!r}"))
+        out[key.replace("-", "_")] = yaml.safe_load(value)
+    return out
+
+
+def _fmt_time(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
+
+
+def print_summary(store: Any, run_id: str) -> None:
+    """Print a run's metrics table (overall and by difficulty)."""
+    from steadyhand.evals import summarize_run
+
+    summary = summarize_run(store, run_id)
+    r = summary.run
+    table = Table(title=f"{r['suite']} · agent {r['agent']} · model {r['model']} · run {r['id']} ({r['status']})")
+    for column in ("difficulty", "tasks", "accuracy", "partial reward", "errors", "tokens in", "tokens out",
+                   "time"):
+        table.add_column(column, justify="left" if column == "difficulty" else "right")
+    groups = [*summary.by_difficulty, summary.overall]
+    for i, g in enumerate(groups):
+        partial = g.components.get("partial_reward")
+        table.add_row(g.name, f"{g.finished}/{g.episodes}", f"{100 * g.score:.1f}%",
+                      f"{partial:.3f}" if partial is not None else "-", str(g.errors), str(g.input_tokens),
+                      str(g.output_tokens), _fmt_time(g.duration_s),
+                      end_section=i == len(groups) - 2)
+    console.print(table)
+
+
+@app.command("eval")
+def eval_command(
+    suite: Annotated[str | None, typer.Argument(help="Suite name (see `steadyhand suites`).")] = None,
+    agent: Annotated[str | None, typer.Option(help="Agent name; default: the suite's.")] = None,
+    model: Annotated[str, typer.Option(help="Model spec: openai:M@URL, local:smollm2, hf:PATH, "
+                                       "scripted:FILE, vllm:M.")] = "local:smollm2",
+    limit: Annotated[int | None, typer.Option(help="Run only the first N tasks.")] = None,
+    task: Annotated[list[str] | None, typer.Option("--task", help="Run only this task (repeatable).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    db: DbOption = None,
+    resume: Annotated[str | None, typer.Option(help="Resume this run id: finished episodes are kept.")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Agent option KEY=VALUE.")] = None,
+    env_option: Annotated[list[str] | None, typer.Option("--env-option", "-e",
+                                                         help="Environment option KEY=VALUE.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed passed to the environment.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Run every task of a suite with an agent and a model; store and summarise the results."""
+    from steadyhand.evals import ResultStore, RunConfig, default_url, run_suite
+
+    if not suite and not resume:
+        _fail(SteadyhandError("give a suite name, or --resume RUN_ID"))
+    config = RunConfig(suite=suite or "", agent=agent, model=model, limit=limit, task_ids=task,
+                       concurrency=concurrency, agent_options=_options(option, "--option"),
+                       environment_options=_options(env_option, "--env-option"), seed=seed)
+    url = db or default_url()
+    try:
+        result = run_suite(config, store_url=url, resume=resume, progress=not quiet and sys.stderr.isatty())
+    except KeyboardInterrupt as exc:
+        run_id = exc.args[0] if exc.args else "RUN_ID"
+        err_console.print(f"[yellow]interrupted[/]: resume with `steadyhand eval --resume {run_id}"
+                          f"{' --db ' + url if db else ''}`")
+        raise typer.Exit(130) from None
+    except SteadyhandError as exc:
+        _fail(exc)
+        return
+    store = ResultStore(url)
+    try:
+        print_summary(store, result.run_id)
+    finally:
+        store.close()
+    console.print(f"run [bold]{result.run_id}[/] stored in {url}")
+
+
+@app.command("runs")
+def runs_command(db: DbOption = None,
+                 limit: Annotated[int, typer.Option(help="Show at most N runs.")] = 30) -> None:
+    """List recent runs, newest first."""
+    from steadyhand.evals import ResultStore
+
+    try:
+        store = ResultStore(db)
+    except SteadyhandError as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"runs in {store.url}")
+    for column in ("run", "suite", "agent", "model", "status", "done", "errors", "mean score", "created"):
+        table.add_column(column)
+    for r in store.list_runs(limit):
+        table.add_row(r["id"], r["suite"], r["agent"], r["model"], r["status"], f"{r['done']}/{r['total']}",
+                      str(r["errors"]), f"{r['mean_score']:.3f}" if r["mean_score"] is not None else "-",
+                      f"{r['created_at']:%Y-%m-%d %H:%M}")
+    console.print(table)
+    store.close()
+
+
+@app.command("show")
+def show_command(run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
+                 db: DbOption = None,
+                 task: Annotated[str | None, typer.Option(help="Print this episode's steps.")] = None) -> None:
+    """Print one run: its metrics and every episode (or one episode's steps)."""
+    from steadyhand.evals import ResultStore
+
+    try:
+        store = ResultStore(db)
+        run = store.get_run(run_id)
+    except SteadyhandError as exc:
+        _fail(exc)
+        return
+    episodes = store.episodes(run.id)
+    if task:
+        matches = [e for e in episodes if e["task_id"] == task]
+        if not matches:
+            _fail(SteadyhandError(f"run {run.id} has no task {task!r}"))
+        ep = matches[0]
+        console.print(f"[bold]{ep['task_id']}[/] {ep['status']} score={ep['scores'].get('score', '-')}"
+                      f" attempt={ep['attempt']}" + (f" error={ep['error']}" if ep["error"] else ""))
+        for step in store.steps(ep["id"]):
+            console.rule(f"step {step.index}")
+            console.print("[dim]rationale:[/]", step.rationale.strip()[:1000])
+            console.print("[dim]action:[/]", step.action)
+            console.print("[dim]observation:[/]", step.observation)
+        store.close()
+        return
+    print_summary(store, run.id)
+    table = Table(title="episodes")
+    for column in ("task", "difficulty", "status", "score", "partial", "steps", "tokens", "time", "error"):
+        table.add_column(column)
+    for e in episodes:
+        s = e["scores"]
+        table.add_row(e["task_id"], e["difficulty"], e["status"],
+                      f"{s['score']:.2f}" if "score" in s else "-",
+                      f"{s['partial_reward']:.2f}" if "partial_reward" in s else "-", str(e["steps"]),
+                      str(e["input_tokens"] + e["output_tokens"]), _fmt_time(e["duration_s"]),
+                      (e["error"] or "")[:60])
+    console.print(table)
+    store.close()
+
+
+@app.command("suites")
+def suites_command() -> None:
+    """List the suites installed here, with task counts and requirements."""
+    from steadyhand.core.registry import suites
+    from steadyhand.evals import resolve_suite
+
+    table = Table(title="suites")
+    for column in ("suite", "tasks", "environment", "default agent", "requires", "description"):
+        table.add_column(column)
+    for name in suites.names():
+        try:
+            suite = resolve_suite(name)
+            count = str(len(suite.load()))
+        except SteadyhandError as exc:
+            table.add_row(name, "?", "", "", "", f"[red]{exc}[/]")
+            continue
+        table.add_row(name, count, suite.environment, suite.default_agent or "-",
+                      ", ".join(suite.requirements) or "-", suite.description)
+    console.print(table)
+
+
+def _mount_optional_apps() -> None:
+    try:
+        from steadyhand.sandboxes.cli import images_app, sandbox_app
+    except ImportError:
+        return
+    app.add_typer(sandbox_app, name="sandbox")
+    app.add_typer(images_app, name="images")
+
+
+_mount_optional_apps()
+
+if __name__ == "__main__":
+    app()
