@@ -67,3 +67,9 @@ def test_openai_spec_builds_client_without_key(monkeypatch: pytest.MonkeyPatch) 
     assert model.model_name == "qwen2-vl"  # type: ignore[attr-defined]
     assert str(model.openai_api_base) == "http://127.0.0.1:9/v1"  # type: ignore[attr-defined]
     assert usage(model).spec.startswith("openai:")
+
+
+def test_scripted_delay_stands_in_for_latency(tmp_path: Path) -> None:
+    model = load(_script(tmp_path, {"default": "ok"}) + "?delay_s=0.05")
+    model.invoke("hi")
+    assert usage(model).calls[0].latency_s >= 0.05

@@ -15,7 +15,8 @@ Specs:
 ``hf:<path>``
     A local transformers folder or ``.gguf`` file.
 ``scripted:<file>``
-    Deterministic replies from a YAML/JSON script (see :mod:`.scripted`).
+    Deterministic replies from a YAML/JSON script (see :mod:`.scripted`);
+    ``?delay_s=0.2`` simulates a model server's latency.
 ``vllm:<model>``
     vLLM's offline engine, imported lazily (GPU machines).
 
@@ -64,7 +65,7 @@ def _number(options: dict[str, str], key: str, default: float) -> float:
 
 def _build(provider: str, target: str, options: dict[str, str]) -> BaseChatModel:
     if provider == "scripted":
-        return ScriptedChatModel(script=Script.from_file(target))
+        return ScriptedChatModel(script=Script.from_file(target), delay_s=_number(options, "delay_s", 0.0))
     if provider == "openai":
         model, _, base_url = target.partition("@")
         if not model:

@@ -14,6 +14,9 @@ A script is a YAML or JSON file::
 A rule may give ``replies`` (a list consumed in order per rule) instead of ``reply``.
 With neither a matching rule, a reply left, nor a default, the model raises
 :class:`~steadyhand.core.errors.ModelOutputError` so a test sees the gap.
+
+``scripted:<file>?delay_s=0.2`` makes every call take that long, to stand in for a
+model server's latency in runner tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +89,7 @@ class ScriptedChatModel(BaseChatModel):
 
     script: Script
     name_: str = "scripted"
+    delay_s: float = 0.0
     _cursor: int = PrivateAttr(default=0)
     _rule_cursors: dict[int, int] = PrivateAttr(default_factory=dict)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
@@ -116,6 +121,8 @@ class ScriptedChatModel(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        if self.delay_s > 0:
+            time.sleep(self.delay_s)
         text = self._reply(messages)
         prompt_tokens = sum(count_tokens(_text(m)) for m in messages)
         message = AIMessage(
