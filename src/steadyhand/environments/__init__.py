@@ -1,0 +1,1 @@
+"""Environments agents act in: each subpackage implements :class:`steadyhand.core.Environment`."""
