@@ -24,6 +24,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from steadyhand.environments.sql.results import sqlglot_dialect
+
 LEVELS = ("easy", "medium", "hard", "extra")
 
 
@@ -95,7 +97,7 @@ def _main_select(tree: Any) -> tuple[exp.Select | None, int]:
 def count_components(sql: str, dialect: str = "sqlite") -> Counts | None:
     """Spider's component counts of ``sql``, or None when it does not parse as a SELECT."""
     try:
-        tree: Any = sqlglot.parse_one(sql, read=dialect)
+        tree: Any = sqlglot.parse_one(sql, read=sqlglot_dialect(dialect))
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
         return None
     if tree is None:

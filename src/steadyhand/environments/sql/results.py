@@ -105,3 +105,8 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     return str(value)
+
+
+def sqlglot_dialect(dialect: str) -> str:
+    """sqlglot's name for a dialect as the environment names it (``postgresql`` -> ``postgres``)."""
+    return {"postgresql": "postgres", "sqlite3": "sqlite"}.get(dialect, dialect)

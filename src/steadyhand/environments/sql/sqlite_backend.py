@@ -2,8 +2,9 @@
 
 An episode never touches the task's database file: :class:`SQLiteEpisodeDatabase`
 copies it into a private temp directory and opens the copy, so ``DROP``/``DELETE``
-/``UPDATE`` change only the copy. ``ATTACH``/``DETACH`` are refused on every
-connection made here, so a query cannot reach another file (the original included).
+/``UPDATE`` change only the copy. ``ATTACH`` of a file (and ``VACUUM INTO``) is refused
+on every connection made here, so a query cannot reach another file (the original
+included); temporary and in-memory databases may still be attached.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ PROGRESS_INTERVAL = 1000
 #: The longest string or blob one value may have on episode connections.
 MAX_VALUE_BYTES = 64 * 1024 * 1024
 
-_DENIED = {sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH}
+#: ATTACH targets that are no file: temporary and in-memory databases (VACUUM attaches one itself).
+_HARMLESS_ATTACH = {"", ":memory:"}
 
 
 def _authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, source: str | None) -> int:
-    return sqlite3.SQLITE_DENY if action in _DENIED else sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_ATTACH and (arg1 or "") not in _HARMLESS_ATTACH:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def _decode_replacing(data: bytes) -> str:
@@ -99,8 +103,8 @@ def _run_once(conn: sqlite3.Connection, sql: str, *, timeout_s: float, max_rows:
         if expired:
             return QueryResult.failure(timeout_message(timeout_s), timed_out=True)
         message = str(exc) or type(exc).__name__
-        if message == "not authorized":
-            message = "not authorized: ATTACH and DETACH are disabled in this environment"
+        if message in ("not authorized", "authorization denied"):
+            message = f"{message}: attaching or writing other database files is disabled in this environment"
         return QueryResult.failure(message)
     finally:
         conn.set_progress_handler(None, 0)

@@ -16,7 +16,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from steadyhand.environments.sql.results import Row, hashable_row
+from steadyhand.environments.sql.results import Row, hashable_row, sqlglot_dialect
 
 #: Column permutations tried before giving up (the signature filter leaves few in practice).
 MAX_PERMUTATIONS = 5000
@@ -85,7 +85,7 @@ def gold_is_ordered(gold_sql: str, dialect: str = "sqlite") -> bool:
     the query does not parse.
     """
     try:
-        tree: Any = sqlglot.parse_one(gold_sql, read=dialect)
+        tree: Any = sqlglot.parse_one(gold_sql, read=sqlglot_dialect(dialect))
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
         return "order by" in " ".join(gold_sql.lower().split())
     if tree is None:

@@ -30,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
+from steadyhand.environments.sql.results import sqlglot_dialect
+
 #: The shaping terms, in the order reports show them.
 SHAPING_TERMS = ("syntax", "schema_linking", "ngram", "format", "judge")
 
@@ -104,7 +106,7 @@ def parse(sql: str, dialect: str = "sqlite") -> Any:
     if not sql.strip():
         return None
     try:
-        tree: Any = sqlglot.parse_one(sql, read=dialect)
+        tree: Any = sqlglot.parse_one(sql, read=sqlglot_dialect(dialect))
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
         return None
     return tree
@@ -131,7 +133,7 @@ def jaccard(a: set[Any], b: set[Any]) -> float:
 def tokens(sql: str, dialect: str = "sqlite") -> list[str]:
     """``sql`` as lowercased tokens (sqlglot's tokenizer; a regex when that fails)."""
     try:
-        return [t.text.lower() for t in Dialect.get_or_raise(dialect).tokenize(sql)]
+        return [t.text.lower() for t in Dialect.get_or_raise(sqlglot_dialect(dialect)).tokenize(sql)]
     except Exception:  # sqlglot raises several error types while tokenizing odd input
         return [t.lower() for t in _FALLBACK_TOKEN.findall(sql)]
 
