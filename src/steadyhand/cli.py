@@ -121,7 +121,7 @@ def runs_command(db: DbOption = None,
         return
     table = Table(title=f"runs in {store.url}")
     for column in ("run", "suite", "agent", "model", "status", "done", "errors", "mean score", "created"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("run", "suite"))
     for r in store.list_runs(limit):
         table.add_row(r["id"], r["suite"], r["agent"], r["model"], r["status"], f"{r['done']}/{r['total']}",
                       str(r["errors"]), f"{r['mean_score']:.3f}" if r["mean_score"] is not None else "-",
@@ -161,7 +161,7 @@ def show_command(run_id: Annotated[str, typer.Argument(help="Run id (a unique pr
     print_summary(store, run.id)
     table = Table(title="episodes")
     for column in ("task", "difficulty", "status", "score", "partial", "steps", "tokens", "time", "error"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "task")
     for e in episodes:
         s = e["scores"]
         table.add_row(e["task_id"], e["difficulty"], e["status"],
