@@ -76,9 +76,8 @@ def pg_task(url: str, gold: str, task_id: str = "pg-0") -> Task:
 def test_destructive_queries_are_rolled_back(school_url: str) -> None:
     before = checksum(school_url)
     assert set(before) == {"courses", "departments", "enrollments", "students", "teachers"}
-    gold = "SELECT count(*) FROM students WHERE city = 'Riverton'"
     env = SQLEnvironment(timeout_s=5)
-    obs = env.reset(pg_task(school_url, gold))
+    obs = env.reset(pg_task(school_url, "SELECT 1"))
     assert obs.info["dialect"] == "postgresql"
     for query in ("DROP TABLE enrollments", "DELETE FROM students WHERE city = 'Riverton'",
                   "UPDATE teachers SET salary = 0", "CREATE TABLE junk (x int)", "INSERT INTO junk VALUES (1)",
@@ -86,9 +85,24 @@ def test_destructive_queries_are_rolled_back(school_url: str) -> None:
         result = env.step(ExecuteSQL(query=query))
         assert result.observation.error is None, (query, result.observation.error)
     seen = env.step(ExecuteSQL(query="SELECT count(*) FROM students WHERE city = 'Riverton'")).observation
-    assert seen.rows == [[0]]  # the agent sees its own changes...
+    assert seen.rows == [[0]]  # the agent sees its own changes
+    env.close()  # no evaluate(): closing alone must undo everything
+    assert checksum(school_url) == before
+
+
+@pytest.mark.postgres
+def test_scoring_sees_the_data_as_it_was_at_reset(school_url: str) -> None:
+    before = checksum(school_url)
+    gold = "SELECT count(*) FROM students WHERE city = 'Riverton'"
+    env = SQLEnvironment(timeout_s=5)
+    env.reset(pg_task(school_url, gold))
+    env.step(ExecuteSQL(query="DELETE FROM students WHERE city = 'Riverton'"))
+    env.step(SubmitSQL(query="SELECT 0"))  # right only on the agent's damaged data
+    assert env.evaluate().value == 0.0
+    env.reset(pg_task(school_url, gold))
+    env.step(ExecuteSQL(query="DROP TABLE students CASCADE"))
     env.step(SubmitSQL(query=gold))
-    assert env.evaluate().value == 1.0  # ...scoring does not
+    assert env.evaluate().value == 1.0
     env.close()
     assert checksum(school_url) == before
 
