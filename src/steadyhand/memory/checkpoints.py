@@ -47,6 +47,7 @@ def open_checkpointer(store_url: str) -> Iterator[Any]:
     path = checkpoint_path_for(store_url)
     conn = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=60)
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # crash-safe with WAL; see evals.store
     try:
         sqlite_saver = SqliteSaver(conn)
         sqlite_saver.setup()
