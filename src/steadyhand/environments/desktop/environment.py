@@ -156,9 +156,10 @@ class DesktopEnvironment:
         """
         self.task, self.last_action, self.steps = task, None, 0
         client = self._fresh_desktop()
-        run_setup = _hook(SETUP_MODULE, "run_setup", required=bool(task.setup))
-        if run_setup is not None:
-            run_setup(client, task)
+        if task.setup or task.evaluator:  # a bare task (no steps, no evaluator) needs no OSWorld layer
+            run_setup = _hook(SETUP_MODULE, "run_setup", required=bool(task.setup))
+            if run_setup is not None:
+                run_setup(client, task)
         obs = self._observe()
         return obs.model_copy(update={"text": task.instruction})
 

@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-wm", action="store_true", help="do not start openbox")
     args = parser.parse_args(argv)
 
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        Path(runtime).mkdir(mode=0o700, parents=True, exist_ok=True)
     if not args.no_dbus and "STEADYHAND_IN_DBUS" not in os.environ and shutil.which("dbus-run-session"):
         os.environ["STEADYHAND_IN_DBUS"] = "1"
         os.execvp("dbus-run-session", ["dbus-run-session", "--", sys.executable, "-m",
@@ -86,9 +89,6 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(os.environ.get("HOME", "/tmp"))
     for sub in ("Desktop", "Documents", "Downloads", ".config"):
         (home / sub).mkdir(parents=True, exist_ok=True)
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime:
-        Path(runtime).mkdir(mode=0o700, parents=True, exist_ok=True)
 
     xvfb, display = start_xvfb(args.width, args.height)
     os.environ["DISPLAY"] = display

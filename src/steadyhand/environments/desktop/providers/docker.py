@@ -31,8 +31,7 @@ from steadyhand.environments.desktop.client import DesktopClient
 from steadyhand.environments.desktop.providers import Desktop
 
 #: Pure-Python modules the server needs besides the standard library (Pillow comes from Debian).
-SERVER_DEPENDENCIES = ("mss", "pyautogui", "Xlib", "six", "pymsgbox", "pytweening", "pyscreeze", "mouseinfo",
-                       "pyperclip")
+SERVER_DEPENDENCIES = ("mss", "pyautogui", "Xlib", "six", "pymsgbox", "pytweening", "pyscreeze", "pyperclip")
 BUNDLE_MOUNT = "/opt/steadyhand-server"
 LABEL = "org.steadyhand.desktop"
 CONTAINER_HOME = "/home/user"

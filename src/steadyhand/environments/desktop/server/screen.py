@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import struct
+import sys
 import threading
 import zlib
 from collections.abc import Callable
@@ -95,6 +96,10 @@ class XThread:
     def pyautogui(self) -> Any:
         """The pyautogui module, imported on first use (it needs DISPLAY), with no pauses."""
         if self._pyautogui is None:
+            try:  # mouseinfo calls sys.exit() when tkinter is missing; pyautogui copes with an ImportError
+                import mouseinfo  # noqa: F401
+            except (ImportError, SystemExit):
+                sys.modules["mouseinfo"] = None  # type: ignore[assignment]
             import pyautogui
 
             pyautogui.FAILSAFE = False
