@@ -1,0 +1,93 @@
+"""Embeddings of a knowledge base's pages and paragraphs, and the neighbourhoods SEA uses.
+
+Page vectors (title and abstract) are computed for the whole knowledge base once and
+cached on disk; paragraph vectors are computed on demand, when a search first needs
+them, and cached too. Both caches are keyed by the embedder's name and the knowledge
+base's fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from steadyhand.evals.sea.embed import Embedder, VectorCache
+from steadyhand.evals.sea.index import PageIndex
+from steadyhand.evals.sea.kb import KnowledgeBase, Paragraph
+
+__all__ = ["Retriever", "default_vector_dir"]
+
+
+def default_vector_dir() -> Path:
+    """Where vectors are cached (under the steadyhand cache directory)."""
+    from steadyhand.models.transformers_chat import cache_dir
+
+    return cache_dir() / "sea" / "vectors"
+
+
+class Retriever:
+    """Vectors for one knowledge base under one embedder.
+
+    Args:
+        progress: called as ``progress(done, total)`` while page vectors are computed.
+    """
+
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, *, cache_dir: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None, chunk: int = 2048) -> None:
+        self.kb = kb
+        self.embedder = embedder
+        directory = cache_dir or default_vector_dir()
+        self._pages = VectorCache(directory, embedder, kb.fingerprint, "pages")
+        self._paragraphs = VectorCache(directory, embedder, kb.fingerprint, "paragraphs")
+        ids = [p.id for p in kb.pages]
+        for start in range(0, len(ids), chunk):
+            part = ids[start:start + chunk]
+            if part[-1] not in self._pages or part[0] not in self._pages:
+                self._pages.get(part, [kb.page_text(i) for i in part])
+                if (start // chunk) % 8 == 7:  # keep progress across a kill, without rewriting every chunk
+                    self._pages.flush()
+            if progress:
+                progress(min(start + chunk, len(ids)), len(ids))
+        self._pages.flush()
+        self.page_vectors = self._pages.get(ids)
+
+    def new_page_index(self) -> PageIndex:
+        """A fresh, full page index (each search run owns one and removes pages from it)."""
+        return PageIndex(self.page_vectors)
+
+    def paragraph_vectors(self, paragraphs: list[Paragraph]) -> np.ndarray:
+        """Vectors of these paragraphs (computed now for those not seen before)."""
+        if not paragraphs:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return self._paragraphs.get([p.id for p in paragraphs], [p.display for p in paragraphs])
+
+    def flush(self) -> None:
+        """Persist newly computed paragraph vectors."""
+        self._paragraphs.flush()
+
+    def nearest_pages(self, vector: np.ndarray, k: int, *, exclude: str | None = None) -> list[str]:
+        """Ids of the ``k`` pages nearest ``vector`` in the whole knowledge base."""
+        scores = self.page_vectors @ vector
+        if exclude is not None:
+            scores[self.kb.page_position(exclude)] = -np.inf
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [self.kb.pages[i].id for i in top]
+
+    def related(self, paragraph: Paragraph, k: int) -> list[Paragraph]:
+        """Paragraphs about nearby topics: the same section of the nearest pages (any section as fallback).
+
+        Uses page vectors only, so question generation costs no paragraph embeddings.
+        """
+        vector = self.page_vectors[self.kb.page_position(paragraph.page_id)]
+        out: list[Paragraph] = []
+        for page_id in self.nearest_pages(vector, 3 * k, exclude=paragraph.page_id):
+            siblings = self.kb.paragraphs(page_id)
+            same = [p for p in siblings if p.heading == paragraph.heading]
+            out.extend(same or siblings[:1])
+            if len(out) >= k:
+                break
+        return out[:k]

@@ -1,0 +1,121 @@
+"""SEA's search mechanics, exactly, with scripted generator and testee (see conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from steadyhand.core.errors import ConfigurationError, ModelOutputError
+from steadyhand.evals.sea import SearchConfig, SeaStore, StudySpec, open_context, run_search, run_study
+from steadyhand.evals.sea.embed import HashingEmbedder
+from steadyhand.evals.sea.search import SearchContext
+
+CONFIG = SearchConfig(budget=240, batch_size=6, top_k_pages=5, paragraphs_per_source=3, questions_per_paragraph=2)
+
+
+def _spec(kb: Path, scripts: dict[str, Path], testee: Path | None = None) -> StudySpec:
+    return StudySpec(kb=str(kb), testee=f"scripted:{testee or scripts['testee']}",
+                     generator=f"scripted:{scripts['generator']}", embedder="hashing")
+
+
+def _context(kb: Path, scripts: dict[str, Path], store: SeaStore, tmp_path: Path,
+             config: SearchConfig = CONFIG, testee: Path | None = None) -> SearchContext:
+    return open_context(_spec(kb, scripts, testee), config, store, embedder=HashingEmbedder(),
+                        vector_dir=tmp_path / "vectors")
+
+
+def test_sea_finds_more_errors_than_random_at_equal_budget(synthetic_kb: Path, scripts: dict[str, Path],
+                                                           tmp_path: Path) -> None:
+    store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
+    totals = {"sea": 0, "random": 0}
+    for seed in (0, 1, 2):
+        config = CONFIG.model_copy(update={"seed": seed})
+        ctx = _context(synthetic_kb, scripts, store, tmp_path, config)
+        result = run_study(_spec(synthetic_kb, scripts), config, study=f"s{seed}", context=ctx)
+        for method, summary in result.runs.items():
+            assert summary.calls <= config.budget
+            assert summary.calls > config.budget - 6 * 6  # spent, up to one paragraph's worth per step
+            totals[method] += summary.errors
+        # Same seed, same first batch: both methods start from the same random sample.
+        first = {m: store.steps(f"s{seed}:{m}")[0].batch for m in ("sea", "random")}
+        assert first["sea"] == first["random"]
+    # The weak topic is 12.5% of the paragraphs: random finds about that share, SEA follows its errors.
+    assert totals["random"] > 0
+    assert totals["sea"] >= 2 * totals["random"], totals
+
+
+def test_relation_dag_links_found_paragraphs_to_their_source(synthetic_kb: Path, scripts: dict[str, Path],
+                                                             tmp_path: Path) -> None:
+    store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
+    ctx = _context(synthetic_kb, scripts, store, tmp_path)
+    run_search(ctx, "sea", "dag", CONFIG)
+    results = store.paragraph_results("dag:sea")
+    by_id = {r.paragraph_id: r for r in results}
+    children = [r for r in results if r.parent_id is not None]
+    assert children, "SEA never expanded a source"
+    for child in children:
+        parent = by_id[child.parent_id]
+        assert parent.is_source and parent.step < child.step
+    # Pages are removed from the index once retrieved: no page is retrieved twice.
+    removed = [p for step in store.steps("dag:sea") for p in step.removed_pages]
+    assert len(removed) == len(set(removed)) > 0
+    # Each paragraph is tested once.
+    assert len(results) == len({r.paragraph_id for r in results})
+
+
+def test_sources_whose_neighbourhood_is_answered_well_are_pruned(synthetic_kb: Path, scripts: dict[str, Path],
+                                                                 tmp_path: Path) -> None:
+    # xi = 0: any error makes a source; gamma = 0.2: a source is pruned once its subtree is mostly right.
+    config = CONFIG.model_copy(update={"xi": 0.0, "gamma": 0.2})
+    store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
+    run_search(_context(synthetic_kb, scripts, store, tmp_path, config), "sea", "prune", config)
+    pruned = [p for step in store.steps("prune:sea") for p in step.pruned]
+    assert pruned
+    results = {r.paragraph_id: r for r in store.paragraph_results("prune:sea")}
+    later_parents = {r.parent_id: r.step for r in results.values() if r.parent_id}
+    pruned_at = {p: s.step for s in store.steps("prune:sea") for p in s.pruned}
+    for source, step in pruned_at.items():
+        assert later_parents.get(source, -1) <= step  # never expanded after it was pruned
+
+
+def test_killed_run_resumes_from_the_store_without_paying_twice(synthetic_kb: Path, scripts: dict[str, Path],
+                                                                tmp_path: Path, store_url: str) -> None:
+    reference_store = SeaStore(f"sqlite:///{tmp_path / 'ref.db'}")
+    reference = run_search(_context(synthetic_kb, scripts, reference_store, tmp_path), "sea", "ref", CONFIG)
+
+    # A testee that dies after 60 answers: step 0 takes 36, then one batch of 16 of step 1 gets through.
+    testee = tmp_path / "testee.yaml"
+    testee.write_text(yaml.safe_dump({"replies": ["I think it is Paris."] * 60}))
+    store = SeaStore(store_url)
+    with pytest.raises(ModelOutputError):
+        run_search(_context(synthetic_kb, scripts, store, tmp_path, testee=testee), "sea", "kill", CONFIG)
+    assert len(store.asks("kill:sea")) == 52  # answers are recorded per testee batch of 16
+    assert store.steps("kill:sea")[-1].status == "selected"
+
+    # The model server is back: same spec, a testee that answers again.
+    testee.write_text(scripts["testee"].read_text())
+    resumed = run_search(_context(synthetic_kb, scripts, store, tmp_path, testee=testee), "sea", "kill", CONFIG)
+    assert (resumed.calls, resumed.errors, resumed.curve) == (reference.calls, reference.errors, reference.curve)
+    assert len(store.asks("kill:sea")) == reference.calls  # no answer asked twice
+    ref_batches = [s.batch for s in reference_store.steps("ref:sea")]
+    assert [s.batch for s in store.steps("kill:sea")] == ref_batches
+
+    # Resuming with other settings is refused; a larger budget is allowed and continues the run.
+    with pytest.raises(ConfigurationError, match="batch_size"):
+        run_search(_context(synthetic_kb, scripts, store, tmp_path, testee=testee), "sea", "kill",
+                   CONFIG.model_copy(update={"batch_size": 7}))
+    more = run_search(_context(synthetic_kb, scripts, store, tmp_path, testee=testee), "sea", "kill",
+                      CONFIG.model_copy(update={"budget": 300}))
+    assert reference.calls < more.calls <= 300
+
+
+def test_token_budget_stops_the_search(synthetic_kb: Path, scripts: dict[str, Path], tmp_path: Path) -> None:
+    config = CONFIG.model_copy(update={"token_budget": 500})
+    store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
+    summary = run_search(_context(synthetic_kb, scripts, store, tmp_path, config), "random", "tok", config)
+    per_step = max(s.calls for s in store.steps("tok:random"))
+    assert summary.tokens >= 500
+    assert summary.calls <= per_step * (1 + 500 // 10)  # stopped soon after crossing the budget
+    assert summary.calls < CONFIG.budget
