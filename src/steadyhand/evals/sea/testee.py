@@ -23,7 +23,7 @@ from steadyhand.models import CallRecord, load, parse_spec, usage
 
 __all__ = ["Reply", "Testee", "extract_choice"]
 
-_BOX = re.compile(r"\\boxed?\s*\{\s*\(?\s*([A-Da-d])\s*\)?[^}]*\}")
+_BOX = re.compile(r"\\box(?:ed)?\s*\{\s*\(?\s*([A-Da-d])\s*\)?[^}]*\}")
 _LEADING = re.compile(r"^\W{0,3}([A-D])(?:\W|$)")
 
 
