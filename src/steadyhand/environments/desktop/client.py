@@ -17,6 +17,7 @@ with a server error where an answer was required, raises
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import Any
 
@@ -41,7 +42,10 @@ class DesktopClient:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.retries = max(1, retries)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s,
+        # TCP_NODELAY: a request's headers and body are separate writes; without it each
+        # POST can stall on a delayed ACK (40 ms on Linux).
+        transport = httpx.HTTPTransport(retries=0, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport,
                                   limits=httpx.Limits(max_keepalive_connections=4))
         self._steadyhand: bool | None = None
 

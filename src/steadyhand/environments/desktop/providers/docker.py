@@ -32,6 +32,8 @@ from steadyhand.environments.desktop.providers import Desktop
 
 #: Pure-Python modules the server needs besides the standard library (Pillow comes from Debian).
 SERVER_DEPENDENCIES = ("mss", "pyautogui", "Xlib", "six", "pymsgbox", "pytweening", "pyscreeze", "pyperclip")
+#: Used when installed: ISA-L's fast deflate (a cp311 extension, matching Debian bookworm's python3).
+OPTIONAL_DEPENDENCIES = ("isal",)
 BUNDLE_MOUNT = "/opt/steadyhand-server"
 LABEL = "org.steadyhand.desktop"
 CONTAINER_HOME = "/home/user"
@@ -50,14 +52,16 @@ def _bundle_sources() -> list[tuple[Path, str]]:
         files.append((desktop / name, f"steadyhand/environments/desktop/{name}"))
     for path in sorted((desktop / "server").glob("*.py")):
         files.append((path, f"steadyhand/environments/desktop/server/{path.name}"))
-    for module in SERVER_DEPENDENCIES:
+    for module in (*SERVER_DEPENDENCIES, *OPTIONAL_DEPENDENCIES):
         spec = importlib.util.find_spec(module)
+        if (spec is None or spec.origin is None) and module in OPTIONAL_DEPENDENCIES:
+            continue
         if spec is None or spec.origin is None:
             raise ConfigurationError(f"the desktop server bundle needs the Python package {module!r} "
                                      "(install steadyhand's 'desktop' extra)")
         origin = Path(spec.origin)
         if origin.name == "__init__.py":
-            for path in sorted(origin.parent.rglob("*.py")):
+            for path in sorted(p for p in origin.parent.rglob("*") if p.suffix in (".py", ".so", ".pyi")):
                 files.append((path, f"{module}/{path.relative_to(origin.parent)}"))
         else:
             files.append((origin, origin.name))

@@ -266,6 +266,7 @@ def process_stats() -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "steadyhand-desktop"
+    disable_nagle_algorithm = True
     control: ControlServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -288,11 +289,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(self.control.handle(request))
 
     def _send(self, response: Response) -> None:
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
+        # Status line, headers and body leave in one write: separate small writes would
+        # wait on delayed ACKs.
+        phrase = self.responses.get(response.status, ("",))[0]
+        head = (f"{self.protocol_version} {response.status} {phrase}\r\n"
+                f"Server: {self.version_string()}\r\nDate: {self.date_time_string()}\r\n"
+                f"Content-Type: {response.content_type}\r\nContent-Length: {len(response.body)}\r\n\r\n")
+        self.log_request(response.status)
+        self.wfile.write(head.encode("latin-1") + response.body)
 
     def do_GET(self) -> None:
         self._serve("GET")
