@@ -64,8 +64,8 @@ def make_task(source: str, args: list[str], *, task_id: str = "t-1", variant: st
 @pytest.fixture
 def add_task() -> Task:
     """add(a, b) with ten initial invocations (outputs computed in the sandbox)."""
-    return make_task(ADD_SOURCE, [f"{a}, {b}" for a, b in
-                                  [(1, 2), (0, 0), (-1, 5), (10, 20), (3, 3), (100, -50), (7, 8), (2, 2), (5, 0), (9, 1)]])
+    pairs = [(1, 2), (0, 0), (-1, 5), (10, 20), (3, 3), (100, -50), (7, 8), (2, 2), (5, 0), (9, 1)]
+    return make_task(ADD_SOURCE, [f"{a}, {b}" for a, b in pairs])
 
 
 @pytest.fixture
