@@ -16,7 +16,10 @@ watchdog that cancels the statement shortly after the limit if the server has no
 rights: a superuser can reach the server's files and programs through SQL.
 
 Results are fetched in full by the driver before truncation; the time limit bounds
-how large they can grow.
+how large they can grow. Locks an agent's statements take (``DROP``, ``ALTER``,
+``UPDATE``) are held until the episode ends, so episodes running at the same time
+against one database can block each other until their time limits: give parallel
+workers separate databases.
 """
 
 from __future__ import annotations
