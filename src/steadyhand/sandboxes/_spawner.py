@@ -16,6 +16,7 @@ import resource
 import signal
 import socket
 import sys
+import warnings  # noqa: F401  (os.execvpe imports it lazily, and after setuid it may be unreadable)
 
 _MAX_MESSAGE = 4 << 20
 _PR_SET_PDEATHSIG = 1

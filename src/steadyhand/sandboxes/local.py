@@ -271,7 +271,7 @@ class LocalSandbox(Sandbox):
                 raise SandboxClosedError(f"local sandbox {self.id} is closed")
             workdir = self.workdir
             cwd = cwd or workdir
-            if not self.sandboxed and not os.path.isabs(cwd):
+            if not os.path.isabs(cwd):
                 cwd = os.path.join(workdir, cwd)
             full_env = {**BASE_ENV, "HOME": self._home(), "TMPDIR": self._tmp(), _MARKER: self.id,
                         **(env or {})}
@@ -365,11 +365,17 @@ class LocalSandbox(Sandbox):
                           stdout_truncated=out_trunc, stderr_truncated=err_trunc, duration_s=duration)
 
     def live_processes(self) -> int:
+        # A call's PID namespace is torn down by the kernel just after the call returns:
+        # processes already sent SIGKILL may still show for a moment, so allow a short grace.
         if self._closed:
             return 0
-        if self._is_root:
-            return len(_host.pids_of_uid(self.uid))
-        return len(self._cgroup.pids())
+        count = 0
+        for _ in range(50):
+            count = len(_host.pids_of_uid(self.uid)) if self._is_root else len(self._cgroup.pids())
+            if count == 0:
+                return 0
+            time.sleep(0.01)
+        return count
 
     def close(self) -> None:
         with self._lock:
