@@ -66,3 +66,15 @@ def test_unsandboxed_mode_warns_loudly_and_still_runs(monkeypatch: pytest.Monkey
         assert box.read_text("f.txt") == "x"
         assert box.exec(["sleep", "30"], timeout=0.3).timed_out
         assert box.live_processes() == 0
+
+
+@pytest.mark.parametrize(("init_process", "self_signal_kills"), [(False, False), (True, True)])
+def test_local_pid1_choice(init_process: bool, self_signal_kills: bool) -> None:
+    """As documented: by default the command is PID 1 and ignores its own SIGTERM; with init it dies."""
+    if local_mod.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    with open_sandbox("local", init_process=init_process) as box:
+        r = box.exec(["sh", "-c", "kill $$; echo survived"])
+        assert (r.returncode == 128 + 15 and r.stdout == b"") is self_signal_kills
+        assert box.exec(["sh", "-c", "sleep 60 & setsid sleep 61 & wait"], timeout=0.3).timed_out
+        assert box.live_processes() == 0

@@ -18,6 +18,11 @@ sandbox_app = typer.Typer(help="Manage sandboxes (local bubblewrap and Docker)."
 images_app = typer.Typer(help="Build the Docker images the sandboxes run, offline.", no_args_is_help=True)
 
 
+@sandbox_app.callback()
+def _sandbox_group() -> None:
+    """Manage sandboxes (local bubblewrap and Docker)."""
+
+
 @sandbox_app.command("cleanup")
 def cleanup(
     everything: Annotated[bool, typer.Option("--all", help="Remove every sandbox, not only orphans.")] = False,

@@ -120,15 +120,18 @@ class DockerSandbox(Sandbox):
         self.id = f"sbx-{os.getpid()}-{secrets.token_hex(4)}"
         self._lock = threading.Lock()
         self._closed = False
-        self._env = {**BASE_ENV, "HOME": HOME, "TMPDIR": "/tmp", **(environment or {})}
         tmpfs_opts = f"size={disk_mb}m,exec,uid=1000,gid=1000"
         try:
-            self.client.images.get(image)
+            found = self.client.images.get(image)
         except docker.errors.ImageNotFound as exc:
             name = image.split("/")[-1].split(":")[0]
             raise SandboxUnavailableError(
                 f"Docker image {image!r} is not here; build it with `steadyhand images build {name}`"
             ) from exc
+        # The image's own variables (its PATH, say) win over the base environment.
+        image_env = dict(item.split("=", 1) for item in (found.attrs.get("Config") or {}).get("Env") or []
+                         if "=" in item)
+        self._env = {**BASE_ENV, **image_env, "HOME": HOME, "TMPDIR": "/tmp", **(environment or {})}
         try:
             self.container = self.client.containers.run(
                 image, command=list(command) if command else ["sleep", "infinity"],
@@ -419,3 +422,32 @@ def cleanup_docker(*, everything: bool = False, client: DockerClient | None = No
                 container.remove(force=True, v=True)
                 removed.append(container.name)
     return removed
+
+
+def postgres_sandbox(port: int, *, image: str = "steadyhand/postgres:latest", user: str = "postgres",
+                     wait_s: float = 60.0, **options: Any) -> tuple[DockerSandbox, str]:
+    """A PostgreSQL server in a docker sandbox, listening on ``127.0.0.1:port`` of the host.
+
+    The server runs as the sandbox user with its data in the container's ``/work``
+    (gone when the sandbox closes), trust authentication for ``user`` on loopback only.
+    Returns the sandbox and a ``postgresql://`` URL; ``options`` go to :class:`DockerSandbox`.
+
+    Raises:
+        SandboxUnavailableError: no daemon or no image (``steadyhand images build postgres``).
+        SandboxFault: the server did not accept connections within ``wait_s``.
+    """
+    script = (f"initdb -D /work/pgdata -U {user} --auth=trust >/work/initdb.log 2>&1 && "
+              f"exec postgres -D /work/pgdata -c listen_addresses=127.0.0.1 -p {port} "
+              "-c unix_socket_directories=/tmp")
+    box = DockerSandbox(image=image, network="host", command=["sh", "-c", script], **options)
+    deadline = time.monotonic() + wait_s
+    while True:
+        probe = box.exec(["pg_isready", "-h", "127.0.0.1", "-p", str(port)], timeout=10)
+        if probe.ok:
+            return box, f"postgresql://{user}@127.0.0.1:{port}/postgres"
+        box.container.reload()
+        if box.container.status != "running" or time.monotonic() > deadline:
+            logs = box.container.logs(tail=20).decode(errors="replace")
+            box.close()
+            raise SandboxFault(f"PostgreSQL in {image!r} did not start on port {port}: {logs}")
+        time.sleep(0.2)

@@ -85,6 +85,10 @@ class LocalSandbox(Sandbox):
         max_open_files: RLIMIT_NOFILE per process.
         allow_unsandboxed: without bubblewrap, run plain subprocesses instead of refusing.
         extra_ro_binds: more host paths to show read-only at the same place inside.
+        init_process: keep bubblewrap's own init as PID 1 of each call. By default the
+            command itself is PID 1 (one process fewer per call, markedly faster under
+            load); as PID 1 it ignores signals it has no handler for when they come from
+            inside the sandbox (``kill $$``). Either way everything dies with the call.
 
     Raises:
         SandboxUnavailableError: bubblewrap is missing and unsandboxed mode was not chosen,
@@ -104,6 +108,7 @@ class LocalSandbox(Sandbox):
         max_open_files: int = 256,
         allow_unsandboxed: bool = False,
         extra_ro_binds: Sequence[str] = (),
+        init_process: bool = False,
     ) -> None:
         self._bwrap = bwrap_path()
         if self._bwrap is None:
@@ -120,6 +125,7 @@ class LocalSandbox(Sandbox):
         self.memory_mb, self.cpu_seconds, self.max_processes = memory_mb, cpu_seconds, max_processes
         self.max_file_mb, self.disk_mb, self.max_open_files = max_file_mb, disk_mb, max_open_files
         self.extra_ro_binds = tuple(extra_ro_binds)
+        self.init_process = init_process
         self.id = f"sbx-{os.getpid()}-{secrets.token_hex(4)}"
         self._lock = threading.Lock()
         self._closed = False
@@ -200,6 +206,8 @@ class LocalSandbox(Sandbox):
             args.append("--unshare-cgroup-try")
         if "--disable-userns" in features:
             args.append("--disable-userns")
+        if not self.init_process:
+            args.append("--as-pid-1")
         args += ["--ro-bind", "/usr", "/usr"]
         for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
             if os.path.islink(top):
