@@ -11,6 +11,7 @@
 # network (steadyhand binds services to 127.0.0.1). State (PID file, log) lives under
 # STEADYHAND_DOCKERD_STATE (default /var/lib/steadyhand/dockerd); the storage driver is
 # overlay2 where the kernel allows it, vfs otherwise (STEADYHAND_DOCKERD_STORAGE forces one).
+# STEADYHAND_DOCKERD_SOCKET and STEADYHAND_DOCKERD_DATA_ROOT run a separate daemon.
 set -euo pipefail
 
 STATE=${STEADYHAND_DOCKERD_STATE:-/var/lib/steadyhand/dockerd}
@@ -18,6 +19,9 @@ PIDFILE="$STATE/dockerd.pid"
 LOG="$STATE/dockerd.log"
 SOCK=${STEADYHAND_DOCKERD_SOCKET:-/var/run/docker.sock}
 WAIT_S=${STEADYHAND_DOCKERD_WAIT_S:-60}
+# A second, separate daemon (tests of this script) needs its own data and exec roots.
+EXTRA=()
+[ -n "${STEADYHAND_DOCKERD_DATA_ROOT:-}" ] && EXTRA+=(--data-root "$STEADYHAND_DOCKERD_DATA_ROOT" --exec-root "$STATE/exec")
 DOCKER=/usr/bin/docker
 [ -x "$DOCKER" ] || DOCKER=$(command -v docker || true)
 
@@ -60,7 +64,7 @@ start() {
       --pidfile "$STATE/dockerd.self.pid" \
       --storage-driver "$driver" \
       --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
-      --userland-proxy=false \
+      --userland-proxy=false ${EXTRA[@]+"${EXTRA[@]}"} \
       >>"$LOG" 2>&1 </dev/null &
     pid=$!
     echo "$pid" > "$PIDFILE"

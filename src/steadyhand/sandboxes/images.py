@@ -271,3 +271,19 @@ def build_image(name: str, *, progress: Callable[[str], None] = _log) -> str:
 def ensure_image(name: str, *, progress: Callable[[str], None] = _log) -> str:
     """Alias of :func:`build_image` for callers (tests, fixtures) that just need the image."""
     return build_image(name, progress=progress)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m steadyhand.sandboxes.images [NAME ...]``: build (or reuse) images; print their tags."""
+    names = (sys.argv[1:] if argv is None else argv) or ["python"]
+    for name in names:
+        try:
+            print(build_image(name), flush=True)
+        except SandboxUnavailableError as exc:
+            print(f"images: {name}: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
