@@ -178,3 +178,32 @@ def test_recording_makes_an_mp4(client: DesktopClient) -> None:
     client.run_pyautogui("pyautogui.moveTo(10, 10)\ntime.sleep(1)\npyautogui.moveTo(500, 500)")
     video = client.end_recording()
     assert video[4:8] == b"ftyp"
+
+
+@pytest.mark.skipif(shutil.which("xfce4-terminal") is None, reason="terminal text needs a VTE terminal (xfce4-terminal)")
+def test_terminal_text_comes_from_the_focused_terminal(client: DesktopClient) -> None:
+    assert client.terminal() is None  # no terminal open
+    client.launch(["xfce4-terminal", "--disable-server", "--title", "term-test"])
+    assert wait_for(lambda: "term-test" in client.execute(["wmctrl", "-l"])["output"])
+    client.activate_window("term-test")
+    client.run_pyautogui("pyautogui.write('echo $((40 + 2))\\n')")
+    assert wait_for(lambda: "\n42" in (client.terminal() or ""))
+    client.close_window("term-test")
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice Calc")
+def test_calc_renders_with_gtk3_and_its_cells_are_not_walked(client: DesktopClient) -> None:
+    client.upload_file("~/cells.csv", b"alpha,1\nbeta,2\n")
+    client.launch(["soffice", "--calc", "--norestore", "--infilter=CSV:44,34,76,1", "/home/user/cells.csv"])
+    assert wait_for(lambda: "cells.csv - LibreOffice Calc" in client.execute(["wmctrl", "-l"])["output"], 90)
+    tree = ""
+
+    def has_sheet() -> bool:
+        nonlocal tree
+        tree = client.accessibility_tree()
+        return "<document-spreadsheet" in tree
+
+    assert wait_for(has_sheet, 60)
+    assert "<table-cell" not in tree  # the sheet's million cells are never walked
+    assert 'attr:toolkit="VCL"' in tree or "LibreOffice Calc" in tree
+    client.close_window("cells.csv - LibreOffice Calc")

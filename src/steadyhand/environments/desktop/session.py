@@ -39,6 +39,38 @@ DESKTOP_ENV = {
 }
 
 
+#: LibreOffice settings for a fresh profile: no tip-of-the-day dialog, no "what's new" bar.
+LIBREOFFICE_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="ShowTipOfTheDay" oor:op="fuse">\
+<value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse">\
+<value>false</value></prop></item>
+<item oor:path="/org.openoffice.Setup/Product"><prop oor:name="ooSetupLastVersion" oor:op="fuse">\
+<value>{version}</value></prop></item>
+</oor:items>
+"""
+
+
+def seed_home(home: Path) -> None:
+    """Make the usual folders and a quiet LibreOffice profile in a fresh HOME (existing files are kept)."""
+    for sub in ("Desktop", "Documents", "Downloads", ".config"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    profile = home / ".config" / "libreoffice" / "4" / "user" / "registrymodifications.xcu"
+    if not profile.exists():
+        version = "7.4"
+        try:
+            out = subprocess.run(["soffice", "--version"], capture_output=True, text=True, timeout=30).stdout
+            parts = out.split()
+            if len(parts) > 1:
+                version = ".".join(parts[1].split(".")[:2])
+        except (OSError, subprocess.SubprocessError):
+            return  # no LibreOffice here
+        profile.parent.mkdir(parents=True, exist_ok=True)
+        profile.write_text(LIBREOFFICE_PROFILE.format(version=version))
+
+
 def start_xvfb(width: int, height: int, timeout_s: float = 30.0) -> tuple[subprocess.Popen[bytes], str]:
     """Start Xvfb on a display it picks itself; return the process and ``:N``."""
     read_fd, write_fd = os.pipe()
@@ -86,9 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "steadyhand.environments.desktop.session", *(argv or sys.argv[1:])])
     os.environ.update(DESKTOP_ENV)
     os.environ.pop("NO_AT_BRIDGE", None)
-    home = Path(os.environ.get("HOME", "/tmp"))
-    for sub in ("Desktop", "Documents", "Downloads", ".config"):
-        (home / sub).mkdir(parents=True, exist_ok=True)
+    seed_home(Path(os.environ.get("HOME", "/tmp")))
 
     xvfb, display = start_xvfb(args.width, args.height)
     os.environ["DISPLAY"] = display
