@@ -180,7 +180,7 @@ def test_recording_makes_an_mp4(client: DesktopClient) -> None:
     assert video[4:8] == b"ftyp"
 
 
-@pytest.mark.skipif(shutil.which("xfce4-terminal") is None, reason="terminal text needs a VTE terminal (xfce4-terminal)")
+@pytest.mark.skipif(shutil.which("xfce4-terminal") is None, reason="needs a VTE terminal (xfce4-terminal)")
 def test_terminal_text_comes_from_the_focused_terminal(client: DesktopClient) -> None:
     assert client.terminal() is None  # no terminal open
     client.launch(["xfce4-terminal", "--disable-server", "--title", "term-test"])
