@@ -160,6 +160,8 @@ class DockerSandbox(Sandbox):
             raise SandboxFault(f"container from {image!r} exited at once: {logs}")
         self._init_pid = int(self.container.attrs["State"]["Pid"])
         self._procs_file = _cgroup_procs_file(self._init_pid)
+        self._main: tuple[int, str] | None = None  # (host PID, start time) of the main command
+        self._leftovers()  # records the main command before any call can add processes
 
     @property
     def workdir(self) -> str:
@@ -182,12 +184,16 @@ class DockerSandbox(Sandbox):
         for pid in pids:
             with contextlib.suppress(OSError, IndexError, ValueError):
                 parents[pid] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        # The main command is init's child that existed first; everything below it is kept.
+        # The main command is init's oldest child; it and everything below it are kept.
         keep = {self._init_pid}
-        main = min((p for p, pp in parents.items() if pp == self._init_pid), default=None)
-        main_start = _host.process_start_time(main) if main else None
-        if main is not None and main_start is not None and main_start <= self._main_start():
-            keep.add(main)
+        if self._main is None:
+            children = [(int(start), pid) for pid, parent in parents.items() if parent == self._init_pid
+                        for start in [_host.process_start_time(pid)] if start is not None]
+            if children:
+                start, pid = min(children)
+                self._main = (pid, str(start))
+        if self._main is not None and _host.process_start_time(self._main[0]) == self._main[1]:
+            keep.add(self._main[0])
             changed = True
             while changed:
                 changed = False
@@ -196,20 +202,6 @@ class DockerSandbox(Sandbox):
                         keep.add(pid)
                         changed = True
         return [p for p in pids if p not in keep]
-
-    def _main_start(self) -> str:
-        if not hasattr(self, "_main_start_time"):
-            children = [p for p in self._all_pids() if _ppid(p) == self._init_pid]
-            starts = [s for s in (_host.process_start_time(p) for p in children) if s is not None]
-            self._main_start_time = min(starts, key=int) if starts else "0"
-        return self._main_start_time
-
-    def _all_pids(self) -> list[int]:
-        if self._procs_file is None:
-            return []
-        with contextlib.suppress(OSError):
-            return [int(x) for x in Path(self._procs_file).read_text().split()]
-        return []
 
     def _kill_leftovers(self, *, from_inside: bool) -> None:
         for _ in range(50):
@@ -317,13 +309,6 @@ class DockerSandbox(Sandbox):
             if container is not None:
                 with contextlib.suppress(docker.errors.APIError):
                     container.remove(force=True, v=True)
-
-
-def _ppid(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return -1
 
 
 def _cgroup_procs_file(pid: int) -> str | None:
