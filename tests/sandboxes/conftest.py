@@ -91,3 +91,15 @@ def factory(request: pytest.FixtureRequest, provider: str) -> Iterator[Factory]:
     yield make
     for box in made:
         box.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_orphans() -> None:
+    """Clear sandboxes a crashed earlier run left (only those whose owner process is gone)."""
+    from steadyhand.sandboxes.local import cleanup_local
+
+    cleanup_local()
+    if _docker_reason() is None:
+        from steadyhand.sandboxes.container import cleanup_docker
+
+        cleanup_docker()
