@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+
+import pytest
 
 from steadyhand.environments.code.execution import Call, FunctionRunner
 
@@ -65,13 +68,15 @@ def test_values_and_exceptions_come_back(runner: FunctionRunner) -> None:
     assert batch.processes == 1 and batch.load_error is None
 
 
-def test_each_kind_of_misbehaviour_ends_only_its_own_call(runner: FunctionRunner, tmp_path: Path) -> None:
+@pytest.mark.parametrize("isolation", ["call", "worker"])
+def test_each_kind_of_misbehaviour_ends_only_its_own_call(runner: FunctionRunner, tmp_path: Path,
+                                                          isolation: Literal["call", "worker"]) -> None:
     host_file = tmp_path / "host.txt"
     host_file.write_text("secret")
     modes = ["loop", "c-loop", "catch-all-loop", "exit", "memory", "print", "write", "read", "network",
              "fork-bomb", "value"]
     batch = runner.run(ABUSE.replace("HOST_FILE", repr(str(host_file))), "f", [Call((m,)) for m in modes],
-                       timeout=0.5, max_timeouts=10)
+                       timeout=0.5, max_timeouts=10, isolation=isolation)
     got = dict(zip(modes, batch.results, strict=True))
     assert got["loop"].status == got["c-loop"].status == got["catch-all-loop"].status == "timeout"
     assert got["exit"].status == "crash" and "status 3" in got["exit"].message
@@ -92,11 +97,20 @@ def test_code_that_does_not_load_is_reported(runner: FunctionRunner) -> None:
         assert [r.status for r in batch.results] == ["skipped"]
 
 
-def test_a_batch_stops_after_too_many_timeouts(runner: FunctionRunner) -> None:
+@pytest.mark.parametrize("isolation", ["call", "worker"])
+def test_a_batch_stops_after_too_many_timeouts(runner: FunctionRunner, isolation: Literal["call", "worker"]) -> None:
     source = "def f(x):\n    while x:\n        pass\n    return x\n"
-    batch = runner.run(source, "f", [Call((1,)), Call((1,)), Call((0,)), Call((1,))], timeout=0.3, max_timeouts=2)
-    assert [r.status for r in batch.results] == ["timeout", "timeout", "skipped", "skipped"]
+    batch = runner.run(source, "f", [Call((1,)), Call((0,)), Call((1,)), Call((0,)), Call((1,))], timeout=0.3,
+                       max_timeouts=2, isolation=isolation)
+    assert [r.status for r in batch.results] == ["timeout", "ok", "timeout", "skipped", "skipped"]
     assert batch.stopped == "timeouts"
+
+
+def test_a_worker_carries_state_between_calls_and_is_replaced_after_a_crash(runner: FunctionRunner) -> None:
+    batch = runner.run(ABUSE.replace("HOST_FILE", "'/nonexistent'"), "f",
+                       [Call(("value",)), Call(("value",)), Call(("exit",)), Call(("value",))], isolation="worker")
+    states = [r.value["state"] if r.status == "ok" else r.status for r in batch.results]
+    assert states == [1, 2, "crash", 1]  # the replacement worker starts from the loaded state
 
 
 def test_annotations_need_no_imports(runner: FunctionRunner) -> None:

@@ -13,7 +13,11 @@ writes (it is redirected anyway) can never be taken for a result.
     Load ``source`` once (module-level code gets ``load_timeout`` seconds), then run
     each call in a forked child of the loaded process: every call starts from the
     state right after loading, is killed at its own ``timeout`` (even inside C code),
-    and a crash, ``os._exit`` or memory exhaustion ends only that call. Lines:
+    and a crash, ``os._exit`` or memory exhaustion ends only that call. With
+    ``"isolation": "worker"`` one forked worker runs the calls in turn instead (an
+    alarm per call; a worker that hangs past a call's deadline or dies is replaced
+    by a fresh fork of the loaded state, going on with the next call): much cheaper
+    per call, at the price of module state carrying over between calls. Lines:
     ``{"load": "ok"}`` or ``{"load": "error", "type", "message"}``, then per call
     ``{"i", "status": "ok", "value", "text", "repr", "stdout", "s"}``,
     ``{"i", "status": "error" | "crash", "type", "message", "stdout", "s"}`` or
@@ -35,7 +39,6 @@ import __future__
 
 import base64
 import builtins
-import contextlib
 import hashlib
 import json
 import math
@@ -222,6 +225,66 @@ def _error(exc: BaseException, chars: int) -> dict[str, Any]:
     return {"status": "error", "type": type(exc).__name__, "message": _safe_repr(exc, chars, use_str=True)}
 
 
+def _fork() -> int:
+    """``os.fork``, retried for a while when the process limit is reached (a fork bomb's leftovers)."""
+    for attempt in range(20):
+        try:
+            return os.fork()
+        except BlockingIOError:
+            _reap()
+            time.sleep(0.02 * min(attempt + 1, 5))
+    return os.fork()
+
+
+def _become_subreaper() -> None:
+    """Adopt orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``), so that they can be reaped here."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _reap() -> dict[int, int]:
+    """Reap every child that has exited; returns their statuses by pid."""
+    reaped: dict[int, int] = {}
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if pid == 0:
+            return reaped
+        reaped[pid] = status
+
+
+def _end_group(pid: int) -> int:
+    """Kill the process group ``pid`` leads (a call and anything it started), reap it all, and
+    return the leader's wait status. Orphans come back to this process (a subreaper), so a fork
+    bomb's remains are reaped too instead of holding the sandbox's process limit."""
+    status: int | None = None
+    deadline = time.perf_counter() + 2.0
+    while True:
+        try:
+            os.kill(-pid, signal.SIGKILL)
+            gone = False
+        except OSError:
+            gone = True
+        reaped = _reap()
+        if pid in reaped:
+            status = reaped[pid]
+        if (gone and status is not None) or time.perf_counter() > deadline:
+            break
+        time.sleep(0.002)
+    if status is None:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = 0
+    return status
+
+
 def _forked(thunk: Any, timeout: float, captured: _CappedText) -> dict[str, Any]:
     """Run ``thunk()`` (which returns a result dict) in a forked child, killed after ``timeout`` s.
 
@@ -233,9 +296,10 @@ def _forked(thunk: Any, timeout: float, captured: _CappedText) -> dict[str, Any]
 
     read_fd, write_fd = os.pipe()
     started = time.perf_counter()
-    pid = os.fork()
+    pid = _fork()
     if pid == 0:  # the child: never returns
         status = 0
+        me = os.getpid()
         try:
             os.close(read_fd)
             os.setpgid(0, 0)
@@ -243,6 +307,8 @@ def _forked(thunk: Any, timeout: float, captured: _CappedText) -> dict[str, Any]
                 item = thunk()
             except BaseException as exc:
                 item = _error(exc, 2000)
+            if os.getpid() != me:  # a process the call forked came back here: it must not report
+                os._exit(0)
             item["stdout"] = captured.take()
             try:
                 data = json.dumps(item, allow_nan=False).encode()
@@ -274,11 +340,7 @@ def _forked(thunk: Any, timeout: float, captured: _CappedText) -> dict[str, Any]
                 break
             chunks.append(chunk)
     os.close(read_fd)
-    if timed_out:
-        for target in (-pid, pid):
-            with contextlib.suppress(OSError):
-                os.kill(target, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
+    status = _end_group(pid)  # the call's own children too, finished or not
     seconds = time.perf_counter() - started
     if timed_out:
         return {"status": "timeout", "s": seconds}
@@ -292,6 +354,126 @@ def _forked(thunk: Any, timeout: float, captured: _CappedText) -> dict[str, Any]
         item = {"status": "crash", "type": "Crash", "message": why}
     item["s"] = seconds
     return item
+
+
+class _CallTimeout(BaseException):
+    """Raised by the alarm in a worker; a BaseException so ``except Exception`` does not swallow it."""
+
+
+def _on_call_alarm(signum: int, frame: Any) -> None:
+    raise _CallTimeout
+
+
+def _send(fd: int, item: dict[str, Any]) -> None:
+    try:
+        data = json.dumps(item, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        data = json.dumps({"i": item.get("i"), "status": "error", "type": "UnsendableResult",
+                           "message": str(exc)[:200], "stdout": "", "s": item.get("s", 0.0)}).encode()
+    view = memoryview(data + b"\n")
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _worker(fd: int, calls: list[dict[str, Any]], start: int, call: Any, captured: _CappedText) -> None:
+    """In a forked worker: run ``calls[start:]`` in turn, each under an alarm; never returns."""
+    status = 0
+    me = os.getpid()
+    try:
+        signal.signal(signal.SIGALRM, _on_call_alarm)
+        for i in range(start, len(calls)):
+            started = time.perf_counter()
+            try:
+                signal.setitimer(signal.ITIMER_REAL, max(float(calls[i].get("timeout", 5)), 0.001))
+                try:
+                    item = call(calls[i])
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            except _CallTimeout:
+                item = {"status": "timeout"}
+            except BaseException as exc:
+                item = _error(exc, 2000)
+            if os.getpid() != me:  # a process the call forked came back here: it must not report
+                os._exit(0)
+            item.update({"i": i, "stdout": captured.take(), "s": time.perf_counter() - started})
+            _send(fd, item)
+    except BaseException:
+        status = 70
+    finally:
+        os._exit(status)
+
+
+def _supervised(calls: list[dict[str, Any]], call: Any, captured: _CappedText, emit: Any,
+                max_timeouts: int, budget_end: float, grace: float = 0.25) -> None:
+    """Run ``calls`` in forked workers: one worker runs calls in turn until one hangs past its
+    deadline (even in C code) or the worker dies; that call is reported and a fresh worker,
+    forked from the loaded state, goes on with the next one."""
+    import selectors
+
+    i, timeouts = 0, 0
+    while i < len(calls):
+        read_fd, write_fd = os.pipe()
+        pid = _fork()
+        if pid == 0:
+            os.close(read_fd)
+            os.setpgid(0, 0)
+            _worker(write_fd, calls, i, call, captured)
+        os.close(write_fd)
+        pending = b""
+        deadline = time.perf_counter() + float(calls[i].get("timeout", 5)) + grace
+        failure = ""
+        with selectors.DefaultSelector() as selector:
+            selector.register(read_fd, selectors.EVENT_READ)
+            while i < len(calls):
+                if time.perf_counter() > budget_end:
+                    failure = "budget"
+                    break
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    failure = "timeout"
+                    break
+                if not selector.select(left):
+                    continue
+                chunk = os.read(read_fd, 1 << 16)
+                if not chunk:
+                    failure = "crash"
+                    break
+                pending += chunk
+                while b"\n" in pending and i < len(calls):
+                    line, pending = pending.split(b"\n", 1)
+                    try:
+                        item = json.loads(line)
+                    except ValueError:
+                        continue
+                    if item.get("i") != i:  # not the answer to the call in progress
+                        continue
+                    emit(item)
+                    timeouts += item.get("status") == "timeout"
+                    i += 1
+                    if timeouts >= max_timeouts:
+                        failure = "timeouts"
+                        break
+                    if i < len(calls):
+                        deadline = time.perf_counter() + float(calls[i].get("timeout", 5)) + grace
+                if failure:
+                    break
+        os.close(read_fd)
+        status = _end_group(pid)
+        if failure in ("budget", "timeouts"):
+            emit({"stop": failure})
+            return
+        if failure == "timeout":
+            emit({"i": i, "status": "timeout", "s": float(calls[i].get("timeout", 5)) + grace})
+            timeouts += 1
+            i += 1
+            if timeouts >= max_timeouts:
+                emit({"stop": "timeouts"})
+                return
+        elif failure == "crash" and i < len(calls):
+            why = (f"the process was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"the process exited with status {os.WEXITSTATUS(status)} without returning")
+            emit({"i": i, "status": "crash", "type": "Crash", "message": why, "s": 0.0})
+            i += 1
 
 
 def _ok(value: Any, chars: int) -> dict[str, Any]:
@@ -324,6 +506,7 @@ def main() -> None:  # pragma: no cover - runs inside the sandbox
         os.write(out_fd, nonce + b" " + json.dumps(item, allow_nan=False).encode() + b"\n")
 
     budget_end = time.perf_counter() + float(request.get("budget_s", 1e9))
+    _become_subreaper()
     if request.get("mode") == "eval":
         for i, expr in enumerate(request["exprs"]):
             item = _forked(lambda e=expr: _ok(eval(e, {"__builtins__": builtins}), chars),
@@ -360,17 +543,20 @@ def main() -> None:  # pragma: no cover - runs inside the sandbox
     captured.take()
     timeouts, max_timeouts = 0, int(request.get("max_timeouts", 3))
 
-    def call(args_data: Any, kwargs_data: Any) -> dict[str, Any]:
-        args = decode(args_data)
-        kwargs = {k: decode(v) for k, v in kwargs_data.items()}
+    def call(spec: dict[str, Any]) -> dict[str, Any]:
+        args = decode(spec.get("args", []))
+        kwargs = {k: decode(v) for k, v in spec.get("kwargs", {}).items()}
         return _ok(fn(*args, **kwargs), chars)
 
+    if request.get("isolation") == "worker":
+        _supervised(request["calls"], call, captured, emit, max_timeouts, budget_end)
+        emit({"done": True})
+        return
     for i, spec in enumerate(request["calls"]):
         if time.perf_counter() > budget_end:
             emit({"stop": "budget"})
             break
-        item = _forked(lambda s=spec: call(s.get("args", []), s.get("kwargs", {})),
-                       float(spec.get("timeout", 5)), captured)
+        item = _forked(lambda s=spec: call(s), float(spec.get("timeout", 5)), captured)
         emit({"i": i, **item})
         timeouts += item["status"] == "timeout"
         if timeouts >= max_timeouts:

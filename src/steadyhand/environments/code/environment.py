@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from steadyhand.core.actions import ActionBase, CheckCandidate, Done, Fail, QueryFunction, SubmitCandidate
 from steadyhand.core.errors import ConfigurationError, DatasetError
@@ -83,6 +83,8 @@ class CodeEnvironment:
         oracle_inputs: inputs the oracle draws from inferred strategies.
         oracle_mutations: mutants of each initial input the oracle adds.
         oracle_call_timeout_s: the longest one oracle call may take.
+        oracle_isolation: ``worker`` (fast; assumes results do not depend on earlier
+            calls) or ``call`` (fresh state per call); see :class:`Oracle`.
         propose_model: a model spec whose proposed inputs the oracle adds (optional).
         recompute_examples: recompute the initial outputs in the sandbox even when the
             problem gives them (missing ones are always computed).
@@ -94,7 +96,8 @@ class CodeEnvironment:
     def __init__(self, *, sandbox: str = "local", sandbox_options: dict[str, Any] | None = None,
                  io_budget: int = 30, oracle_budget: int = 2, max_format_retries: int = 2,
                  query_timeout_s: float = 5.0, memory_mb: int = 512, seed: int = 0, oracle_inputs: int = 150,
-                 oracle_mutations: int = 4, oracle_call_timeout_s: float = 1.0, propose_model: str | None = None,
+                 oracle_mutations: int = 4, oracle_call_timeout_s: float = 1.0,
+                 oracle_isolation: Literal["call", "worker"] = "worker", propose_model: str | None = None,
                  recompute_examples: bool = False) -> None:
         if io_budget < 0 or oracle_budget < 1 or max_format_retries < 0 or query_timeout_s <= 0 or memory_mb < 64:
             raise ConfigurationError(
@@ -105,8 +108,9 @@ class CodeEnvironment:
         self.sandbox_options = dict(sandbox_options or {})
         self.io_budget, self.oracle_budget, self.max_format_retries = io_budget, oracle_budget, max_format_retries
         self.query_timeout_s, self.memory_mb, self.seed = query_timeout_s, memory_mb, seed
-        self.oracle_options = {"generated": oracle_inputs, "mutations_per_input": oracle_mutations,
-                               "per_call_timeout": oracle_call_timeout_s}
+        self.oracle_options: dict[str, Any] = {"generated": oracle_inputs, "mutations_per_input": oracle_mutations,
+                                               "per_call_timeout": oracle_call_timeout_s,
+                                               "isolation": oracle_isolation}
         self.propose_model = propose_model
         self.recompute_examples = recompute_examples
         self._sandboxes: dict[str, Sandbox] = {}
@@ -130,7 +134,7 @@ class CodeEnvironment:
 
                 proposer = model_proposer(load(self.propose_model))
             self._oracles[seed] = Oracle(self._runner("target"), self._runner("candidate"), seed=seed,
-                                         proposer=proposer, **self.oracle_options)  # type: ignore[arg-type]
+                                         proposer=proposer, **self.oracle_options)
         return self._oracles[seed]
 
     def _budget(self) -> dict[str, Any]:

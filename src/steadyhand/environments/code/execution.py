@@ -127,11 +127,16 @@ class FunctionRunner:
         self.stdout_chars = stdout_chars
 
     def run(self, source: str, name: str, calls: Sequence[Call], *, timeout: float | Sequence[float] = 5.0,
-            max_timeouts: int = 3, load_timeout: float = 5.0, budget_s: float | None = None) -> BatchResult:
+            max_timeouts: int = 3, load_timeout: float = 5.0, budget_s: float | None = None,
+            isolation: Literal["call", "worker"] = "call") -> BatchResult:
         """Load ``source`` once and call ``name`` on each of ``calls``; one result per call, in order.
 
         Args:
             timeout: per-call wall-clock limit in seconds (one for all, or one per call).
+            isolation: ``call`` forks a fresh process per call (every call sees the state
+                right after loading, as CodeARC's fresh process per query); ``worker`` runs
+                the calls in turn in one forked worker, replaced when a call hangs or kills
+                it - about a hundred times cheaper per call, for oracle batches.
             max_timeouts: after this many timeouts the remaining calls are ``skipped``.
             load_timeout: limit for the module-level code.
             budget_s: after this many seconds of calls the remaining ones are ``skipped``.
@@ -144,7 +149,7 @@ class FunctionRunner:
         if len(timeouts) != len(calls):
             raise ValueError(f"{len(calls)} calls but {len(timeouts)} timeouts")
         request = {
-            "mode": "call", "source": source, "name": name, "load_timeout": load_timeout,
+            "mode": "call", "isolation": isolation, "source": source, "name": name, "load_timeout": load_timeout,
             "max_timeouts": max_timeouts, "budget_s": budget_s if budget_s is not None else 1e9,
             "calls": [{"args": driver.encode(list(c.args)), "kwargs": {k: driver.encode(v) for k, v in c.kwargs},
                        "timeout": t} for c, t in zip(calls, timeouts, strict=True)],

@@ -24,7 +24,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from steadyhand.environments.code.execution import Call, CallResult, FunctionRunner
 from steadyhand.environments.code.inputs import generated_calls, mutated_calls, unique
@@ -126,12 +126,16 @@ class Oracle:
         proposer: optional source of model-proposed inputs.
         first_chunk: inputs run in the candidate's first process; the rest run only
             when these show no difference (most wrong candidates fail early).
+        isolation: how calls are isolated (:meth:`FunctionRunner.run`): ``worker``
+            (default) runs them in turn in one process, assuming - as CodeARC's problems
+            are - that a result does not depend on earlier calls; ``call`` gives every
+            call fresh state, for stateful functions, at a few milliseconds per call.
     """
 
     def __init__(self, target_runner: FunctionRunner, candidate_runner: FunctionRunner, *, seed: int = 0,
                  generated: int = 150, mutations_per_input: int = 4, per_call_timeout: float = 1.0,
                  min_completion: float = 0.5, target_budget_s: float = 30.0, proposer: InputProposer | None = None,
-                 first_chunk: int = 48) -> None:
+                 first_chunk: int = 48, isolation: Literal["call", "worker"] = "worker") -> None:
         self.target_runner = target_runner
         self.candidate_runner = candidate_runner
         self.seed = seed
@@ -142,6 +146,7 @@ class Oracle:
         self.target_budget_s = target_budget_s
         self.proposer = proposer
         self.first_chunk = first_chunk
+        self.isolation: Literal["call", "worker"] = isolation
         self._prepared: dict[tuple[str, str, int], _Prepared] = {}
 
     def inputs(self, name: str, known: Sequence[Call], *, examples: Sequence[str] = ()) -> list[Call]:
@@ -171,7 +176,7 @@ class Oracle:
         if cache_key not in self._prepared:
             inputs = self.inputs(name, known, examples=examples)
             batch = self.target_runner.run(source, name, inputs, timeout=self.per_call_timeout, max_timeouts=10,
-                                           budget_s=self.target_budget_s)
+                                           budget_s=self.target_budget_s, isolation=self.isolation)
             if batch.load_error is not None:
                 kind, message = batch.load_error
                 raise ValueError(f"the hidden function does not load: {kind}: {message}")
@@ -199,7 +204,7 @@ class Oracle:
                 continue
             timeouts = [min(self.per_call_timeout, max(0.5, 20 * target[i].seconds)) for i in chunk]
             batch = self.candidate_runner.run(candidate, name, [inputs[i] for i in chunk], timeout=timeouts,
-                                              max_timeouts=3)
+                                              max_timeouts=3, isolation=self.isolation)
             if batch.load_error is not None:
                 kind, message = batch.load_error
                 first = usable[0]
