@@ -1,0 +1,1 @@
+"""What agents call: the action APIs and the grounding experts (:mod:`.grounding`)."""
