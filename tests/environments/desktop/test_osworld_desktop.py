@@ -205,3 +205,13 @@ def test_sample_tasks_set_up_and_score_without_crashing(client: DesktopClient) -
         assert score.value == 0.0, (task.id, json.dumps(score.model_dump(), default=str)[:500])
         if any("not available offline" in p for p in support.problems):
             assert "not available offline" in (score.error or ""), score
+
+
+def test_refused_launch_and_window_steps_do_not_stop_setup(client: DesktopClient) -> None:
+    """As in OSWorld: a missing window or program is logged and the remaining steps still run."""
+    run_setup(client, _task([
+        {"type": "activate_window", "parameters": {"window_name": "no such window 123", "strict": True}},
+        {"type": "close_window", "parameters": {"window_name": "no such window 123"}},
+        {"type": "launch", "parameters": {"command": ["no-such-program-xyz"]}},
+        _sh("mkdir -p ~/after && echo reached > ~/after/flag")]), options=OSWorldOptions())
+    assert client.execute("cat ~/after/flag", shell=True)["output"] == "reached\n"

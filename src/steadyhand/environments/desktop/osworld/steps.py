@@ -14,11 +14,12 @@ import logging
 import re
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from steadyhand.core.errors import DatasetError
+from steadyhand.core.errors import DatasetError, EnvironmentFault
 from steadyhand.core.task import Task
 from steadyhand.environments.desktop.osworld.components import find, register, steps
 from steadyhand.environments.desktop.osworld.context import (
@@ -159,10 +160,22 @@ def _check_launch(params: dict[str, Any], ctx: StaticContext) -> list[str]:
             if not ctx.capabilities.has(program)]
 
 
+def _tolerated(ctx: SetupContext, what: str, call: Callable[[], None]) -> None:
+    """Run ``call``; a refusal by a live server is logged and setup goes on, as OSWorld's
+    setup does for launch and window steps. A dead server still raises."""
+    try:
+        call()
+    except EnvironmentFault as exc:
+        ctx.client.execute(["true"])  # raises in turn when the server itself is gone
+        log.warning("setup %s failed, going on: %s", what, exc)
+
+
 @register(steps, "launch", check=_check_launch, requires=("command",))
 def launch(ctx: SetupContext, params: dict[str, Any]) -> None:
-    """Start a program and do not wait for it: ``command`` (list or string), ``shell``."""
-    ctx.client.launch(params["command"], shell=as_bool(params.get("shell", False)))
+    """Start a program and do not wait for it: ``command`` (list or string), ``shell``.
+    A program the desktop cannot start is logged, not fatal (as in OSWorld)."""
+    _tolerated(ctx, f"launch {params['command']!r}",
+               lambda: ctx.client.launch(params["command"], shell=as_bool(params.get("shell", False))))
 
 
 def _until_met(result: dict[str, Any], until: dict[str, Any]) -> bool:
@@ -211,16 +224,20 @@ def sleep(ctx: SetupContext, params: dict[str, Any]) -> None:
 
 @register(steps, "activate_window", requires=("window_name",))
 def activate_window(ctx: SetupContext, params: dict[str, Any]) -> None:
-    """Raise and focus a window: ``window_name``, ``strict`` (exact title), ``by_class``."""
-    ctx.client.activate_window(str(params["window_name"]), strict=as_bool(params.get("strict", False)),
-                               by_class=as_bool(params.get("by_class", False)))
+    """Raise and focus a window: ``window_name``, ``strict`` (exact title), ``by_class``.
+    A window that is not there is logged, not fatal (as in OSWorld)."""
+    _tolerated(ctx, f"activate_window {params['window_name']!r}", lambda: ctx.client.activate_window(
+        str(params["window_name"]), strict=as_bool(params.get("strict", False)),
+        by_class=as_bool(params.get("by_class", False))))
 
 
 @register(steps, "close_window", requires=("window_name",))
 def close_window(ctx: SetupContext, params: dict[str, Any]) -> None:
-    """Close a window: ``window_name``, ``strict`` (exact title), ``by_class``."""
-    ctx.client.close_window(str(params["window_name"]), strict=as_bool(params.get("strict", False)),
-                            by_class=as_bool(params.get("by_class", False)))
+    """Close a window: ``window_name``, ``strict`` (exact title), ``by_class``.
+    A window that is not there is logged, not fatal (as in OSWorld)."""
+    _tolerated(ctx, f"close_window {params['window_name']!r}", lambda: ctx.client.close_window(
+        str(params["window_name"]), strict=as_bool(params.get("strict", False)),
+        by_class=as_bool(params.get("by_class", False))))
 
 
 def _check_browser(params: dict[str, Any], ctx: StaticContext) -> list[str]:
