@@ -140,3 +140,14 @@ def test_a_broken_metric_is_an_error_not_a_silent_zero() -> None:
     score = _score({"func": "check_include_exclude", "result": _rule("x"), "expected": {"type": "rule", "rules": 5}})
     assert score.value == 0.0
     assert score.error is not None and "check_include_exclude: AttributeError" in score.error
+
+
+def test_placeholders_replace_only_their_names() -> None:
+    from steadyhand.environments.desktop.osworld.placeholders import Placeholders, placeholders_in
+
+    command = ["sh", "-c", "echo {CLIENT_PASSWORD} | sudo -S true; awk '{print $5}' {unknown}"]
+    assert placeholders_in({"command": command, "n": 3}) == {"CLIENT_PASSWORD"}
+    assert placeholders_in(["{SCREEN_WIDTH_HALF}", {"p": "{HOME}/x"}]) == {"SCREEN_WIDTH_HALF", "HOME"}
+    # only the password is asked for, so no desktop is needed
+    out = Placeholders(None, password="pw").substitute({"command": command, "shell": True})  # type: ignore[arg-type]
+    assert out == {"command": ["sh", "-c", "echo pw | sudo -S true; awk '{print $5}' {unknown}"], "shell": True}
