@@ -1,0 +1,1 @@
+"""Android devices driven over ADB (placeholder)."""
