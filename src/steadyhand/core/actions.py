@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from steadyhand.core.errors import ModelOutputError
 
@@ -237,11 +237,143 @@ DESKTOP_ACTIONS: tuple[type[ActionBase], ...] = (
 """The desktop action classes, in computer_13 order."""
 
 
+# --- Android devices (AndroidWorld's action set) ------------------------------------------
+
+
+def _android_target(action: Any, *, required: bool) -> None:
+    """Check that an Android action names an element index, or both x and y, not both ways."""
+    has_index, has_x, has_y = action.index is not None, action.x is not None, action.y is not None
+    if has_x != has_y:
+        raise ValueError("give both x and y, or neither")
+    if has_index and has_x:
+        raise ValueError("give an element index or x and y, not both")
+    if required and not (has_index or has_x):
+        raise ValueError("give an element index, or x and y")
+
+
+class AndroidClick(ActionBase):
+    """Tap a UI element (by its index in the observation's element list) or a screen point."""
+
+    kind: Literal["android.click"] = "android.click"
+    api_name: ClassVar[str] = "click"
+    index: int | None = Field(None, ge=0, description="Index of a UI element in the observation's list.")
+    x: int | None = Field(None, ge=0, description="Screen x in pixels (with y, instead of index).")
+    y: int | None = Field(None, ge=0, description="Screen y in pixels (with x, instead of index).")
+
+    @model_validator(mode="after")
+    def _target(self) -> AndroidClick:
+        _android_target(self, required=True)
+        return self
+
+
+class AndroidLongPress(ActionBase):
+    """Press and hold a UI element or a screen point (opens context menus)."""
+
+    kind: Literal["android.long_press"] = "android.long_press"
+    api_name: ClassVar[str] = "long_press"
+    index: int | None = Field(None, ge=0, description="Index of a UI element in the observation's list.")
+    x: int | None = Field(None, ge=0, description="Screen x in pixels (with y, instead of index).")
+    y: int | None = Field(None, ge=0, description="Screen y in pixels (with x, instead of index).")
+
+    @model_validator(mode="after")
+    def _target(self) -> AndroidLongPress:
+        _android_target(self, required=True)
+        return self
+
+
+class AndroidInputText(ActionBase):
+    """Type text: tap the field first when one is given, type the text, then press Enter."""
+
+    kind: Literal["android.input_text"] = "android.input_text"
+    api_name: ClassVar[str] = "input_text"
+    text: str = Field(min_length=1, description="The text to type (what the device keyboard can type: ASCII).")
+    index: int | None = Field(None, ge=0, description="Index of the text field; omit to type into the focused one.")
+    x: int | None = Field(None, ge=0, description="Screen x of the field (with y, instead of index).")
+    y: int | None = Field(None, ge=0, description="Screen y of the field (with x, instead of index).")
+
+    @model_validator(mode="after")
+    def _target(self) -> AndroidInputText:
+        _android_target(self, required=False)
+        return self
+
+
+class AndroidScroll(ActionBase):
+    """Scroll the screen or one element; "down" shows what is below (the finger moves up)."""
+
+    kind: Literal["android.scroll"] = "android.scroll"
+    api_name: ClassVar[str] = "scroll"
+    direction: Literal["up", "down", "left", "right"] = Field(
+        description="Which way the content should move into view.")
+    index: int | None = Field(None, ge=0, description="Index of the element to scroll in; omit for the whole screen.")
+
+
+class AndroidNavigateHome(ActionBase):
+    """Go to the home screen."""
+
+    kind: Literal["android.navigate_home"] = "android.navigate_home"
+    api_name: ClassVar[str] = "navigate_home"
+
+
+class AndroidNavigateBack(ActionBase):
+    """Go back (close a dialog or menu, leave the screen)."""
+
+    kind: Literal["android.navigate_back"] = "android.navigate_back"
+    api_name: ClassVar[str] = "navigate_back"
+
+
+class AndroidOpenApp(ActionBase):
+    """Open an app by its name."""
+
+    kind: Literal["android.open_app"] = "android.open_app"
+    api_name: ClassVar[str] = "open_app"
+    app_name: str = Field(min_length=1, description="The app's name as on the launcher (\"Settings\").")
+
+
+class AndroidKeyboardEnter(ActionBase):
+    """Press the Enter key."""
+
+    kind: Literal["android.keyboard_enter"] = "android.keyboard_enter"
+    api_name: ClassVar[str] = "keyboard_enter"
+
+
+class AndroidWait(ActionBase):
+    """Wait for the screen to update."""
+
+    kind: Literal["android.wait"] = "android.wait"
+    api_name: ClassVar[str] = "wait"
+    seconds: float = Field(1.0, ge=0, le=60, description="How long to wait, in seconds.")
+
+
+class AndroidAnswer(ActionBase):
+    """Give the answer to a question the task asks (the episode goes on; end it with status)."""
+
+    kind: Literal["android.answer"] = "android.answer"
+    api_name: ClassVar[str] = "answer"
+    text: str = Field(description="The answer.")
+
+
+class AndroidStatus(ActionBase):
+    """End the episode: the goal is complete, or it is infeasible."""
+
+    kind: Literal["android.status"] = "android.status"
+    api_name: ClassVar[str] = "status"
+    goal_status: Literal["complete", "infeasible"] = Field(description="complete or infeasible.")
+
+
+ANDROID_ACTIONS: tuple[type[ActionBase], ...] = (
+    AndroidClick, AndroidLongPress, AndroidInputText, AndroidScroll, AndroidNavigateHome, AndroidNavigateBack,
+    AndroidOpenApp, AndroidKeyboardEnter, AndroidWait, AndroidAnswer, AndroidStatus,
+)
+"""The Android action classes, in AndroidWorld's order."""
+
+
 Action = Annotated[
     Wait | Done | Fail | ExecuteSQL | SubmitSQL
     | QueryFunction | CheckCandidate | SubmitCandidate
     | MoveTo | Click | MouseDown | MouseUp | RightClick | DoubleClick | DragTo | Scroll | Typing | Press
-    | KeyDown | KeyUp | Hotkey | PyAutoGUICode,
+    | KeyDown | KeyUp | Hotkey | PyAutoGUICode
+    | AndroidClick | AndroidLongPress | AndroidInputText | AndroidScroll | AndroidNavigateHome | AndroidNavigateBack
+    | AndroidOpenApp | AndroidKeyboardEnter | AndroidWait | AndroidAnswer | AndroidStatus,
     Field(discriminator="kind"),
 ]
 """Every action steadyhand knows, discriminated by ``kind``."""
