@@ -121,6 +121,14 @@ class GroundingExpert(Protocol):
 
 E = TypeVar("E", bound=Callable[..., Any])
 
+#: Request kinds answered with a point or box on the screen.
+POINT_ACTIONS: frozenset[str] = frozenset({"click", "double_click", "right_click", "type", "scroll", "hover",
+                                            "move", "drag_start", "drag_end"})
+#: Request kinds answered with a text span.
+SPAN_ACTIONS: frozenset[str] = frozenset({"highlight_text_span"})
+#: Request kinds answered with spreadsheet cells.
+CELL_ACTIONS: frozenset[str] = frozenset({"set_cell_values"})
+
 
 def register_expert(name: str) -> Callable[[E], E]:
     """Class decorator: register an expert factory under ``name`` (``--grounding name=SPEC``)."""
@@ -130,3 +138,31 @@ def register_expert(name: str) -> Callable[[E], E]:
         return factory
 
     return add
+
+
+def build_expert(name: str, spec: str = "") -> GroundingExpert:
+    """The expert registered (or declared by entry point) as ``name``, built from ``spec``.
+
+    A registered factory (usually the expert class) is called with the spec string
+    as its one positional argument, or with no argument when the spec is empty;
+    ``--grounding name=SPEC`` on the command line means ``build_expert(name, SPEC)``.
+
+    Raises:
+        ConfigurationError: unknown name, a broken plugin, a bad spec, or a factory
+            that did not return a :class:`GroundingExpert`.
+    """
+    from steadyhand.core.errors import ConfigurationError
+
+    factory = grounding.get(name)
+    try:
+        expert = factory(spec) if spec else factory()
+    except ConfigurationError:
+        raise
+    except GroundingError as exc:
+        raise ConfigurationError(f"grounding expert {name!r}: {exc}") from exc
+    except TypeError as exc:
+        raise ConfigurationError(f"grounding expert {name!r} could not be built from spec {spec!r}: {exc}") from exc
+    if not isinstance(expert, GroundingExpert):
+        raise ConfigurationError(f"grounding expert {name!r} built a {type(expert).__name__}, which lacks "
+                                 "name, serves or ground()")
+    return expert
