@@ -67,3 +67,10 @@ def test_uniform_baseline_draws_the_same_kinds() -> None:
 
 def test_unique_keeps_first_occurrences() -> None:
     assert unique([Call((1,)), Call((2,)), Call((1,)), Call((1.0,))]) == [Call((1,)), Call((2,)), Call((1.0,))]
+
+
+def test_mutations_include_ties_between_arguments_of_one_type() -> None:
+    calls = mutated_calls([Call((1, 2, 3)), Call(("a", 5))], 3, seed=0)
+    assert len(calls) == 6
+    assert len(set(calls[0].args)) == 2  # two of the three sides made equal
+    assert not any(len(set(map(repr, c.args))) < 2 for c in calls[3:])  # 'a' and 5 cannot tie

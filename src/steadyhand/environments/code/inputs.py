@@ -322,15 +322,31 @@ def mutate(value: Any, rng: random.Random, depth: int = 0) -> Any:
     return value
 
 
+def _tie(args: list[Any], rng: random.Random) -> list[Any] | None:
+    """``args`` with one argument set equal to another of the same type (equal sides, equal strings...)."""
+    pairs = [(i, j) for i in range(len(args)) for j in range(len(args))
+             if i != j and type(args[i]) is type(args[j]) and args[i] != args[j]]
+    if not pairs:
+        return None
+    i, j = rng.choice(pairs)
+    tied = list(args)
+    tied[i] = args[j]
+    return tied
+
+
 def mutated_calls(known: Sequence[Call], per_call: int, seed: int) -> list[Call]:
-    """``per_call`` mutants of each known call: one or two arguments changed a little."""
+    """``per_call`` mutants of each known call: one or two arguments changed a little, or (the
+    first mutant, when two arguments share a type) one argument made equal to another."""
     rng = random.Random(seed)
     calls = []
     for call in known:
         names = [("arg", i) for i in range(len(call.args))] + [("kw", i) for i in range(len(call.kwargs))]
         if not names:
             continue
-        for _ in range(per_call):
+        tied = _tie(list(call.args), rng) if per_call > 0 else None
+        if tied is not None:
+            calls.append(Call(tuple(tied), call.kwargs))
+        for _ in range(per_call - (tied is not None)):
             args, kwargs = list(call.args), [list(kv) for kv in call.kwargs]
             for where, i in rng.sample(names, min(len(names), rng.choice([1, 1, 2]))):
                 if where == "arg":
