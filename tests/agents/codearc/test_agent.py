@@ -134,6 +134,20 @@ def test_a_finished_thread_is_replayed_without_model_calls(add_task: Task, run_e
         "io_calls": 11.0, "oracle_calls": 1.0, "io_calls_used": 11.0, "oracle_calls_used": 1.0}
 
 
+def test_an_interrupted_thread_resumes_where_it_stopped(add_task: Task, run_episode: Any, write_script: Any) -> None:
+    # the first model has no reply after the query: its second call raises, the checkpoint stays
+    broken = write_script({"rules": [{"when": "GIVEN EXAMPLES", "reply": invocations("add(6, 6)")}]})
+    saver = InMemorySaver()
+    first = run_episode(add_task, broken, checkpointer=saver)
+    assert first.outcome.status == "error" and "no reply" in (first.outcome.error or "")
+    assert first.kinds == ["code.query"]
+    fixed = write_script({"rules": [{"when": r"\AOutputs of your invocations:\nResult 11: 36", "reply":
+                                     impl(ADD_SOURCE)}]}, "fixed.json")
+    again = run_episode(add_task, fixed, checkpointer=saver)
+    assert again.model_calls == 1 and again.kinds == ["code.check"]  # the query is replayed, not re-asked
+    assert again.score.value == 1.0 and again.score.components["io_calls"] == 11
+
+
 def test_routers_are_pure() -> None:
     s = Settings(max_format_retries=1)
     assert route_reply({"decision": "query"}, s, "hypothesise") == "choose_queries"
