@@ -1,0 +1,217 @@
+"""Agent S2 (agent ``s2``): manager/worker with Proactive Hierarchical Planning, reflection,
+Mixture-of-Grounding and a knowledge base of past experience."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
+
+from steadyhand.agents.base import AgentOutcome, EpisodeContext
+from steadyhand.agents.s2.graph import build_graph, recursion_limit
+from steadyhand.agents.s2.grounding import Grounder, build_grounder
+from steadyhand.agents.s2.nodes import Runtime
+from steadyhand.agents.s2.state import S2State, Settings
+from steadyhand.core import EnvironmentFault, Observation, agents
+from steadyhand.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from steadyhand.memory.knowledge import KnowledgeBase
+
+
+def parse_grounding(value: dict[str, Any] | str | None) -> dict[str, str]:
+    """The ``grounding`` option as ``{expert: spec}``.
+
+    Accepts a mapping, its YAML/JSON text (``{textual: tesseract}``), or
+    ``NAME=SPEC[,NAME=SPEC...]`` (``NAME`` alone means the expert's defaults).
+
+    Raises:
+        ConfigurationError: anything else.
+    """
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise ConfigurationError(f"grounding option {text!r} is not a mapping: {exc}") from exc
+        else:
+            pairs = [p.strip() for p in text.split(",") if p.strip()]
+            value = {name.strip(): spec.strip() for name, _, spec in (p.partition("=") for p in pairs)}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and k for k in value):
+        raise ConfigurationError(f"grounding must map expert names to specs, got {value!r}")
+    return {name: "" if spec is None else str(spec) for name, spec in value.items()}
+
+
+@agents.register("s2")
+class S2Agent:
+    """Agent S2 on desktops: a manager plans subgoals, a worker acts on them one call at a time.
+
+    Each episode is one LangGraph graph (:mod:`steadyhand.agents.s2.graph`): the manager
+    writes a plan (validated, retried when malformed); only its head subgoal runs; after
+    each subgoal is done or failed the manager replans on the fresh screen; the worker
+    makes one action-API call per turn after a reflection that flags loops and drift;
+    each call is grounded by the Mixture of Grounding and compiled into a desktop action;
+    a final DONE is checked by the manager against the task.
+
+    Args:
+        grounding: the grounding experts, ``{name: spec}`` (or its YAML text, or
+            ``name=spec,...``), tried in that order; e.g. ``{textual: tesseract}``.
+        grounding_order: per action kind, expert names to try first.
+        min_confidence: grounding results below this fall through to the next expert.
+        max_steps: worker turns per episode (OSWorld's step budgets: 15, 50, 100).
+        max_replans: manager replans per episode; ``max_replans_per_step``: replans without an
+            executed action in between.
+        max_format_retries / max_plan_retries: consecutive unusable worker / manager replies
+            shown back before giving up on the subgoal / plan.
+        max_done_checks: completion checks before a disputed DONE ends the episode truncated.
+        reflection: model reflection before each turn (the loop check always runs).
+        vision: attach screenshots to model calls; default: only for OpenAI-compatible models.
+        history: worker turns kept in the prompt.
+        max_new_tokens: reply length limit for models that take one.
+        knowledge: the knowledge base's database URL, True for the default store, False for none.
+        embedder: the embedding model for the knowledge base (``minilm``, ``hashing``).
+        knowledge_threshold: least cosine similarity for a retrieved experience.
+        knowledge_top_k: experiences retrieved per query.
+        write_knowledge: write narrative and episodic experience after each episode.
+
+    ``run`` never raises for what a model says; :class:`~steadyhand.core.EnvironmentFault`
+    propagates (the runner handles infrastructure). Checkpoints and resuming work as in the
+    SQL agent: a finished thread returns its stored outcome, an unfinished one resumes at
+    the node that did not complete.
+    """
+
+    name = "s2"
+
+    def __init__(self, grounding: dict[str, Any] | str | None = None,
+                 grounding_order: dict[str, list[str]] | None = None, min_confidence: float = 0.5,
+                 max_steps: int = 15, max_replans: int = 20, max_replans_per_step: int = 3,
+                 max_format_retries: int = 2, max_plan_retries: int = 2, max_done_checks: int = 2,
+                 reflection: bool = True, vision: bool | None = None, history: int = 6,
+                 max_new_tokens: int | None = None, knowledge: bool | str = True, embedder: str = "minilm",
+                 knowledge_threshold: float = 0.45, knowledge_top_k: int = 1, write_knowledge: bool = True) -> None:
+        if max_steps < 1 or max_replans < 0 or max_replans_per_step < 1 or max_format_retries < 0 \
+                or max_plan_retries < 0 or max_done_checks < 1 or history < 1 or knowledge_top_k < 1:
+            raise ConfigurationError(
+                "s2 agent: need max_steps >= 1, max_replans >= 0, max_replans_per_step >= 1, "
+                "max_format_retries >= 0, max_plan_retries >= 0, max_done_checks >= 1, history >= 1, "
+                "knowledge_top_k >= 1")
+        self.experts = parse_grounding(grounding)
+        self.grounding_order = grounding_order or {}
+        self.min_confidence = min_confidence
+        self.vision = vision
+        self.settings = Settings(max_steps=max_steps, max_replans=max_replans,
+                                 max_replans_per_step=max_replans_per_step, max_format_retries=max_format_retries,
+                                 max_plan_retries=max_plan_retries, max_done_checks=max_done_checks,
+                                 reflection=reflection, history=history, max_new_tokens=max_new_tokens,
+                                 knowledge_top_k=knowledge_top_k)
+        self.knowledge_url = knowledge
+        self.embedder = embedder
+        self.knowledge_threshold = knowledge_threshold
+        self.write_knowledge = write_knowledge
+        self._grounder: Grounder | None = None
+        self._knowledge: KnowledgeBase | None = None
+
+    def __repr__(self) -> str:
+        return (f"S2Agent(grounding={self.experts!r}, max_steps={self.settings.max_steps}, "
+                f"knowledge={self.knowledge_url!r}, embedder={self.embedder!r})")
+
+    # --- live handles, built once per agent ---------------------------------------------------
+
+    def grounder(self) -> Grounder:
+        """The grounder over the configured experts (built on first use)."""
+        if self._grounder is None:
+            self._grounder = build_grounder(self.experts, order=self.grounding_order,
+                                            min_confidence=self.min_confidence)
+        return self._grounder
+
+    def use_grounder(self, grounder: Grounder) -> None:
+        """Use ``grounder`` instead of building one from the ``grounding`` option."""
+        self._grounder = grounder
+
+    def knowledge(self) -> KnowledgeBase | None:
+        """The knowledge base, or None when ``knowledge`` is False (opened on first use)."""
+        if self.knowledge_url is False:
+            return None
+        if self._knowledge is None:
+            from steadyhand.memory.knowledge import KnowledgeBase
+
+            url = self.knowledge_url if isinstance(self.knowledge_url, str) else None
+            self._knowledge = KnowledgeBase(url, embedder=self.embedder, threshold=self.knowledge_threshold,
+                                            top_k=self.settings.knowledge_top_k)
+        return self._knowledge
+
+    def _settings_for(self, ctx: EpisodeContext) -> Settings:
+        vision = self.vision
+        if vision is None:
+            vision = "openai" in type(ctx.model).__name__.lower()
+        from dataclasses import replace
+
+        return replace(self.settings, vision=vision)
+
+    # --- one episode --------------------------------------------------------------------------
+
+    def run(self, ctx: EpisodeContext, first: Observation) -> AgentOutcome:
+        """Solve ``ctx.task`` from ``first`` (the observation ``ctx.env.reset`` returned)."""
+        try:
+            grounder, knowledge = self.grounder(), self.knowledge()
+        except ConfigurationError as exc:
+            return AgentOutcome(status="error", steps=0, error=str(exc))
+        settings = self._settings_for(ctx)
+        rt = Runtime(ctx=ctx, settings=settings, grounder=grounder, knowledge=knowledge, observation=first)
+        checkpointer = ctx.checkpointer if ctx.checkpointer is not None else InMemorySaver()
+        graph = build_graph(rt).compile(checkpointer=checkpointer)
+        config: RunnableConfig = {"configurable": {"thread_id": ctx.thread_id},
+                                  "recursion_limit": recursion_limit(settings)}
+        snapshot = graph.get_state(config)
+        if snapshot.values and not snapshot.next:  # finished before: nothing is asked or done again
+            return outcome(snapshot.values)
+        inputs = None if snapshot.next else {"turns": 0}
+        try:
+            values = graph.invoke(inputs, config, durability="sync")
+        except EnvironmentFault:
+            raise
+        except Exception as exc:  # a model or graph failure: report it, keep the checkpoint
+            state = graph.get_state(config).values
+            return AgentOutcome(status="error", steps=int(state.get("steps", 0)),
+                                error=f"{type(exc).__name__}: {exc}")
+        result = outcome(values)
+        if knowledge is not None and self.write_knowledge:
+            remember(knowledge, values, result, source=ctx.thread_id)
+        return result
+
+
+def outcome(values: dict[str, Any]) -> AgentOutcome:
+    """The :class:`AgentOutcome` a finished graph state stands for."""
+    steps = int(values.get("steps", 0))
+    status = values.get("status")
+    if status == "error":
+        return AgentOutcome(status="error", steps=steps, error=values.get("error") or "the agent could not go on")
+    final = values.get("final")
+    if status == "terminated":
+        return AgentOutcome(status="terminated", steps=steps, final_answer=final)
+    return AgentOutcome(status="truncated", steps=steps,
+                        error=values.get("error") or "the step budget ran out before the task was done")
+
+
+def remember(knowledge: KnowledgeBase, values: S2State | dict[str, Any], result: AgentOutcome, *,
+             source: str) -> None:
+    """Write the episode's narrative experience and one episodic experience per finished subgoal."""
+    ended = values.get("final") or result.status
+    finished = list(values.get("finished") or [])
+    lines = [f"{i}. [{s['status']}] {s['name']}: " + ("; ".join(s["actions"]) or "no actions")
+             for i, s in enumerate(finished, 1)]
+    notes = list(values.get("notes") or [])
+    narrative = "\n".join([*lines, *(["Notes: " + json.dumps(notes)] if notes else []), f"Ended: {ended}"])
+    task = str(values.get("task") or "")
+    if task:
+        knowledge.add_narrative(task, narrative, outcome=str(ended), source=source)
+    for s in finished:
+        if s["actions"]:
+            key = f"{s['name']}. {s.get('info', '')}".strip()
+            knowledge.add_episodic(key, "; ".join(s["actions"]), outcome=s["status"], source=source)
