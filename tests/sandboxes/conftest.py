@@ -65,9 +65,9 @@ def local_factory() -> Factory:
     return make
 
 
-@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(params=["local", "local-per-call", pytest.param("docker", marks=pytest.mark.docker)])
 def provider(request: pytest.FixtureRequest) -> str:
-    """Each provider's name, the docker one marked ``docker``."""
+    """Each provider (and the local one's per-call mode), the docker one marked ``docker``."""
     return str(request.param)
 
 
@@ -75,8 +75,11 @@ def provider(request: pytest.FixtureRequest) -> str:
 def factory(request: pytest.FixtureRequest, provider: str) -> Iterator[Factory]:
     """A factory of sandboxes of ``provider`` that closes whatever it made at teardown."""
     made: list[Sandbox] = []
-    if provider == "local":
-        base = local_factory()
+    if provider.startswith("local"):
+        plain = local_factory()
+
+        def base(**options: Any) -> Sandbox:
+            return plain(**({"reuse_namespaces": False} if provider == "local-per-call" else {}), **options)
     else:
         image = request.getfixturevalue("python_image")
 

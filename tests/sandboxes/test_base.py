@@ -68,13 +68,43 @@ def test_unsandboxed_mode_warns_loudly_and_still_runs(monkeypatch: pytest.Monkey
         assert box.live_processes() == 0
 
 
-@pytest.mark.parametrize(("init_process", "self_signal_kills"), [(False, False), (True, True)])
-def test_local_pid1_choice(init_process: bool, self_signal_kills: bool) -> None:
-    """As documented: by default the command is PID 1 and ignores its own SIGTERM; with init it dies."""
+@pytest.mark.parametrize(("options", "self_signal_kills"), [
+    ({"reuse_namespaces": False, "init_process": False}, False),
+    ({"reuse_namespaces": False, "init_process": True}, True),
+    ({"reuse_namespaces": True}, True),
+])
+def test_local_pid1_choice(options: dict[str, bool], self_signal_kills: bool) -> None:
+    """As documented: only a per-call command running as PID 1 ignores its own SIGTERM."""
     if local_mod.bwrap_path() is None:
         pytest.skip("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-    with open_sandbox("local", init_process=init_process) as box:
+    with open_sandbox("local", **options) as box:
         r = box.exec(["sh", "-c", "kill $$; echo survived"])
         assert (r.returncode == 128 + 15 and r.stdout == b"") is self_signal_kills
         assert box.exec(["sh", "-c", "sleep 60 & setsid sleep 61 & wait"], timeout=0.3).timed_out
         assert box.live_processes() == 0
+
+
+def test_persistent_sandbox_survives_the_death_of_its_call_server() -> None:
+    """If the persistent bwrap dies (here: killed from the host), the next call restarts it; files stay."""
+    import os
+    import signal
+    import time
+
+    from steadyhand.sandboxes import _host
+
+    if local_mod.bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    with open_sandbox("local", reuse_namespaces=True) as box:
+        box.write_file("kept.txt", "still here")
+        first = box._inner_pid  # type: ignore[attr-defined]
+        os.killpg(first, signal.SIGKILL)
+        for _ in range(500):  # the call server dies with its bwrap a moment later
+            if not _host.pids_of_uid(box.uid):  # type: ignore[attr-defined]
+                break
+            time.sleep(0.01)
+        assert box.read_text("kept.txt") == "still here"
+        assert box._inner_pid != first  # type: ignore[attr-defined]
+        # Calls cannot take the call server down: PID 1 ignores SIGKILL from inside its namespace.
+        assert box.exec(["sh", "-c", "kill -9 1; kill -9 -1; echo alive"]).stdout == b"alive\n"
+        assert box.exec(["echo", "ok"]).stdout == b"ok\n"
+        assert box._inner_pid != first and box.live_processes() == 0  # type: ignore[attr-defined]

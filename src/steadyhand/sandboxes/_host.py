@@ -76,6 +76,16 @@ def pids_of_uid(uid: int) -> list[int]:
     return found
 
 
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (from /proc), empty if it is gone."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError):
+                found += [int(x) for x in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return found
+
+
 def kill_uid(uid: int, *, rounds: int = 50) -> int:
     """SIGKILL every process running as ``uid`` until none is left; returns how many were hit."""
     if uid == os.geteuid() or uid == 0:

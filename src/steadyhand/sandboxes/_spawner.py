@@ -3,8 +3,9 @@
 Run as ``python3 -I -S _spawner.py FD`` (no steadyhand imports). It sits in the
 sandbox's cgroups (its children inherit them without a costly migration), and for each
 request received on the SOCK_SEQPACKET socket FD — a JSON object ``{argv, env, uid,
-rlimits, cwd}`` plus three descriptors (stdin, stdout, stderr) — it forks a child that
-starts a new session, takes the descriptors as 0/1/2, drops to ``uid`` with no groups,
+rlimits, cwd}`` plus descriptors (stdin, stdout, stderr, and any more the command should
+inherit as 3, 4...) — it forks a child that starts a new session, takes the descriptors
+as 0, 1, 2..., drops to ``uid`` with no groups,
 applies the rlimits and execs ``argv``. It answers ``{"pid": N}`` at once and
 ``{"status": S}`` (``os.waitstatus_to_exitcode``) when the child ends; one request at a
 time. It exits when the socket closes, and dies with the process that started it.
@@ -36,7 +37,7 @@ def _child(req: dict, fds: list) -> None:
         os.setsid()
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
-        os.closerange(3, 1 << 16)
+        os.closerange(len(fds), 1 << 16)
         for name, value in req.get("rlimits", []):
             limit = getattr(resource, name)
             resource.setrlimit(limit, (value, value))
@@ -65,7 +66,7 @@ def main() -> None:
     sock = socket.socket(fileno=int(sys.argv[1]))
     while True:
         try:
-            msg, fds, _, _ = socket.recv_fds(sock, _MAX_MESSAGE, 3)
+            msg, fds, _, _ = socket.recv_fds(sock, _MAX_MESSAGE, 8)
         except OSError:
             return
         if not msg:

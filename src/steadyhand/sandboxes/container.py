@@ -204,7 +204,7 @@ class DockerSandbox(Sandbox):
         return [p for p in pids if p not in keep]
 
     def _kill_leftovers(self, *, from_inside: bool) -> None:
-        for _ in range(50):
+        for round_ in range(100):
             left = self._leftovers()
             if left is None:
                 if from_inside:  # no host view: kill every sandbox-user process but init's tree
@@ -213,19 +213,36 @@ class DockerSandbox(Sandbox):
                 return
             if not left:
                 return
+            # A fork bomb can outrun one pass of kills: from the second pass on, freeze the
+            # container (cgroup freezer) so nothing forks while the kills land.
+            frozen = round_ > 0 and self._pause(True)
             for pid in left:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
+            if frozen:
+                self._pause(False)
             time.sleep(0.01)
+
+    def _pause(self, pause: bool) -> bool:
+        try:
+            self.container.pause() if pause else self.container.unpause()
+        except docker.errors.APIError:
+            return False
+        return True
 
     def live_processes(self) -> int:
         if self._closed:
             return 0
-        left = self._leftovers()
-        if left is None:
-            top = self.container.top(ps_args="-e -o pid")
-            return max(0, len(top.get("Processes") or []) - 2)
-        return len(left)
+        left: list[int] | None = []
+        for _ in range(50):  # killed processes may show for a moment before they are gone
+            left = self._leftovers()
+            if left is None:
+                top = self.container.top(ps_args="-e -o pid")
+                return max(0, len(top.get("Processes") or []) - 2)
+            if not left:
+                return 0
+            time.sleep(0.01)
+        return len(left or [])
 
     # -- the contract -----------------------------------------------------------------------
 

@@ -6,11 +6,18 @@ Per sandbox (made at construction):
 - as root, a host uid of its own (so process limits and kills are per sandbox and
   sandboxes cannot read each other's files) and cgroups bounding memory and processes.
 
-Per call: ``bwrap`` with new user, PID, network, IPC, UTS and cgroup namespaces (the
+Isolation: ``bwrap`` with new user, PID, network, IPC, UTS and cgroup namespaces (the
 network namespace has only a loopback interface), the host's ``/usr`` and ``/etc``
 read-only and nothing else of the host visible; rlimits on CPU time, address space,
-file size, open files and processes. The call's processes live in their own PID
-namespace, so all of them, daemons included, die when the call ends or times out.
+file size, open files and processes. Nothing a call starts outlives it, daemons included.
+
+Two ways to run calls, same guarantees:
+- persistent (the default where the host has ``/usr/bin/python3``): one bubblewrap
+  sandbox lives as long as the LocalSandbox; a small call server (``_inner.py``) is
+  its PID 1, forks each call, and after it kills and reaps every other process of the
+  namespace. A call then costs about one fork and exec, close to a plain subprocess.
+- per call (``reuse_namespaces=False``): a fresh bubblewrap sandbox, with fresh
+  namespaces, for each call; everything dies with its PID namespace.
 
 Without bubblewrap it refuses to start unless ``allow_unsandboxed=True`` (or
 ``STEADYHAND_ALLOW_UNSANDBOXED=1``): then commands run as plain subprocesses with
@@ -38,8 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from steadyhand.sandboxes import _host
-from steadyhand.sandboxes._pump import pump
+from steadyhand.sandboxes import _channel, _host
 from steadyhand.sandboxes.base import (
     BASE_ENV,
     DEFAULT_OUTPUT_LIMIT,
@@ -60,6 +66,9 @@ WORKDIR = "/work"
 _FAULT = 125  # the spawner's own failure status
 _MARKER = "STEADYHAND_SANDBOX_ID"
 _SPAWNER = Path(__file__).with_name("_spawner.py")
+_INNER = Path(__file__).with_name("_inner.py")
+_INNER_PYTHON = "/usr/bin/python3"
+_INNER_PATH = "/.steadyhand/inner.py"
 
 
 @lru_cache(maxsize=1)
@@ -85,10 +94,12 @@ class LocalSandbox(Sandbox):
         max_open_files: RLIMIT_NOFILE per process.
         allow_unsandboxed: without bubblewrap, run plain subprocesses instead of refusing.
         extra_ro_binds: more host paths to show read-only at the same place inside.
-        init_process: keep bubblewrap's own init as PID 1 of each call. By default the
-            command itself is PID 1 (one process fewer per call, markedly faster under
-            load); as PID 1 it ignores signals it has no handler for when they come from
-            inside the sandbox (``kill $$``). Either way everything dies with the call.
+        reuse_namespaces: persistent mode (see the module docstring); None chooses it
+            where ``/usr/bin/python3`` exists.
+        init_process: per-call mode only: keep bubblewrap's own init as PID 1 of each
+            call. By default the command itself is PID 1 (one process fewer per call);
+            as PID 1 it ignores signals it has no handler for when they come from inside
+            the sandbox (``kill $$``). Either way everything dies with the call.
 
     Raises:
         SandboxUnavailableError: bubblewrap is missing and unsandboxed mode was not chosen,
@@ -108,6 +119,7 @@ class LocalSandbox(Sandbox):
         max_open_files: int = 256,
         allow_unsandboxed: bool = False,
         extra_ro_binds: Sequence[str] = (),
+        reuse_namespaces: bool | None = None,
         init_process: bool = False,
     ) -> None:
         self._bwrap = bwrap_path()
@@ -126,6 +138,10 @@ class LocalSandbox(Sandbox):
         self.max_file_mb, self.disk_mb, self.max_open_files = max_file_mb, disk_mb, max_open_files
         self.extra_ro_binds = tuple(extra_ro_binds)
         self.init_process = init_process
+        self.reuse_namespaces = self._bwrap is not None and (
+            os.path.exists(_INNER_PYTHON) if reuse_namespaces is None else reuse_namespaces)
+        self._inner: _channel.Channel | None = None
+        self._inner_pid = 0  # host PID of the persistent bwrap
         self.id = f"sbx-{os.getpid()}-{secrets.token_hex(4)}"
         self._lock = threading.Lock()
         self._closed = False
@@ -135,7 +151,7 @@ class LocalSandbox(Sandbox):
         self.uid = os.geteuid()
         self._cgroup = _host.Cgroup(self.id)
         self._spawner: subprocess.Popen[bytes] | None = None
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._channel: _channel.Channel | None = None
         try:
             self._root.mkdir(parents=True, exist_ok=True)
             self._dir.mkdir(mode=0o711)
@@ -206,8 +222,10 @@ class LocalSandbox(Sandbox):
             args.append("--unshare-cgroup-try")
         if "--disable-userns" in features:
             args.append("--disable-userns")
-        if not self.init_process:
+        if not self.init_process or self.reuse_namespaces:
             args.append("--as-pid-1")
+        if self.reuse_namespaces:
+            args += ["--ro-bind", str(_INNER), _INNER_PATH]
         args += ["--ro-bind", "/usr", "/usr"]
         for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
             if os.path.islink(top):
@@ -226,17 +244,20 @@ class LocalSandbox(Sandbox):
             args += ["--setenv", key, value]
         return [*args, "--"]
 
-    def _rlimits(self) -> list[tuple[str, int]]:
+    def _rlimits(self, *, cpu: bool = True) -> list[tuple[str, int]]:
         # RLIMIT_NPROC counts per uid and also counts processes that exited moments ago
         # (PID namespace teardown is deferred), so it is a generous backstop; the pids
         # cgroup holds the exact limit where it exists.
         nproc = max(4 * self.max_processes, 512) if self._cgroup.paths else max(2 * self.max_processes, 256)
-        return [("RLIMIT_CPU", self.cpu_seconds), ("RLIMIT_AS", self.memory_mb * 2**20),
+        return [*([("RLIMIT_CPU", self.cpu_seconds)] if cpu else []), ("RLIMIT_AS", self.memory_mb * 2**20),
                 ("RLIMIT_FSIZE", self.max_file_mb * 2**20), ("RLIMIT_NOFILE", self.max_open_files),
                 ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", nproc)]
 
-    def _start_spawner(self) -> None:
-        """Start the fork server, inside the cgroups and safe from the OOM killer."""
+    def _spawner_channel(self) -> _channel.Channel:
+        """The host fork server (started on first use), inside the cgroups, safe from the OOM killer."""
+        if self._spawner is not None and self._spawner.poll() is None and self._channel is not None:
+            return self._channel
+        self._stop_spawner()
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with contextlib.suppress(OSError):
             parent.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
@@ -246,20 +267,59 @@ class LocalSandbox(Sandbox):
         child.close()
         for procs in self._cgroup.procs_files:
             Path(procs).write_text(str(proc.pid))
-        if self._is_root:
-            with contextlib.suppress(OSError):
-                Path(f"/proc/{proc.pid}/oom_score_adj").write_text("-1000")
-        self._spawner, self._sock = proc, parent
+        _protect_from_oom(proc.pid)
+        self._spawner, self._channel = proc, _channel.Channel(parent)
+        return self._channel
 
     def _stop_spawner(self) -> None:
-        if self._spawner is None:
-            return
+        self._stop_inner()
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self._spawner is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self._spawner.kill()
+            self._spawner.wait()
+            self._spawner = None
+
+    def _inner_channel(self) -> _channel.Channel:
+        """The persistent sandbox's call server, started (again) when needed."""
+        if self._inner is not None and _host.process_start_time(self._inner_pid) is not None:
+            return self._inner
+        self._stop_inner()
+        spawner = self._spawner_channel()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with contextlib.suppress(OSError):
-            self._sock.close()
-        with contextlib.suppress(ProcessLookupError):
-            self._spawner.kill()
-        self._spawner.wait()
-        self._spawner = None
+            parent.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        env = {**BASE_ENV, "HOME": HOME, "TMPDIR": "/tmp"}
+        log = os.open(self._dir / "inner.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            self._inner_pid = spawner.start({
+                "argv": [*self._bwrap_prefix(WORKDIR, env), _INNER_PYTHON, "-I", "-S", _INNER_PATH],
+                "env": {}, "cwd": None, "rlimits": self._rlimits(cpu=False),
+                "uid": self.uid if self._is_root else None}, [null, null, log, child.fileno()])
+        except _channel.ChannelClosed as exc:
+            raise SandboxFault(f"local sandbox {self.id}: its spawner process died") from exc
+        finally:
+            for fd in (log, null, child.fileno()):
+                os.close(fd)
+            child.detach()
+        self._inner = _channel.Channel(parent)
+        return self._inner
+
+    def _stop_inner(self) -> None:
+        if self._inner is None:
+            return
+        self._inner.close()
+        self._inner = None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._inner_pid, signal.SIGKILL)
+        if self._is_root:
+            _host.kill_uid(self.uid)
+        if self._channel is not None:  # the spawner reports the bwrap's end; take it off the line
+            with contextlib.suppress(TimeoutError, _channel.ChannelClosed):
+                self._channel.reply(time.monotonic() + 5)
 
     # -- the contract -----------------------------------------------------------------------
 
@@ -274,91 +334,86 @@ class LocalSandbox(Sandbox):
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
     ) -> ExecResult:
         args = validate_exec_args(argv, timeout, output_limit)
+        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
         with self._lock:
             if self._closed:
                 raise SandboxClosedError(f"local sandbox {self.id} is closed")
             workdir = self.workdir
-            cwd = cwd or workdir
-            if not os.path.isabs(cwd):
-                cwd = os.path.join(workdir, cwd)
+            cwd = os.path.join(workdir, cwd or workdir)
             full_env = {**BASE_ENV, "HOME": self._home(), "TMPDIR": self._tmp(), _MARKER: self.id,
                         **(env or {})}
-            if self.sandboxed:
-                cmd, spawn_env, spawn_cwd = [*self._bwrap_prefix(cwd, full_env), *args], {}, None
-            else:
-                if not os.path.isdir(cwd):
-                    raise FileNotFoundError(f"working directory {cwd} does not exist")
-                cmd, spawn_env, spawn_cwd = args, full_env, cwd
-            data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
-            if self._spawner is None or self._spawner.poll() is not None:
-                self._stop_spawner()
-                self._start_spawner()
             started = time.monotonic()
             deadline = started + timeout
-            in_r, in_w = os.pipe()
-            out_r, out_w = os.pipe()
-            err_r, err_w = os.pipe()
             try:
-                try:
-                    socket.send_fds(self._sock, [json.dumps({
-                        "argv": cmd, "env": spawn_env, "cwd": spawn_cwd, "rlimits": self._rlimits(),
-                        "uid": self.uid if self._is_root else None}).encode()], [in_r, out_w, err_w])
-                    pid = int(self._request_reply(None)["pid"])
-                finally:
-                    for fd in (in_r, out_w, err_w):
-                        os.close(fd)
-                out, err, finished = pump(in_w, out_r, err_r, data, deadline=deadline, limit=output_limit)
-                in_w = -1
-                timed_out = not finished
-                status: int | None = None
-                if finished:
+                if self.reuse_namespaces:
+                    inner_request: dict[str, Any] = {"argv": args, "env": full_env, "cwd": cwd,
+                                                     "rlimits": [("RLIMIT_CPU", self.cpu_seconds)]}
                     try:
-                        status = int(self._request_reply(deadline)["status"])
-                    except TimeoutError:
-                        timed_out = True
-                if timed_out:
-                    self._kill_call(pid)
-                    status = int(self._request_reply(None)["status"])
-            finally:
-                for fd in (in_w, out_r, err_r):
-                    if fd >= 0:
-                        with contextlib.suppress(OSError):
-                            os.close(fd)
+                        result = _channel.run_call(self._inner_channel(), inner_request, data,
+                                                   deadline=deadline, limit=output_limit,
+                                                   kill=self._kill_inner_call)
+                    except _channel.ChannelClosed as exc:
+                        if not exc.before_start:
+                            raise
+                        # The persistent sandbox had died between calls: start a new one, once.
+                        self._stop_inner()
+                        result = _channel.run_call(self._inner_channel(), inner_request, data,
+                                                   deadline=deadline, limit=output_limit,
+                                                   kill=self._kill_inner_call)
+                else:
+                    request: dict[str, Any]
+                    if self.sandboxed:
+                        request = {"argv": [*self._bwrap_prefix(cwd, full_env), *args], "env": {},
+                                   "cwd": None}
+                    else:
+                        if not os.path.isdir(cwd):
+                            raise FileNotFoundError(f"working directory {cwd} does not exist")
+                        request = {"argv": args, "env": full_env, "cwd": cwd}
+                    request.update(rlimits=self._rlimits(), uid=self.uid if self._is_root else None)
+                    result = _channel.run_call(self._spawner_channel(), request, data, deadline=deadline,
+                                               limit=output_limit, kill=self._kill_call)
+                    if not self.sandboxed and self._is_root:
+                        _host.kill_uid(self.uid)  # without a PID namespace, reap what the call left
+            except _channel.ChannelClosed as exc:
+                self._stop_inner()
+                raise SandboxFault(f"local sandbox {self.id}: its call server died ({exc})") from exc
             duration = time.monotonic() - started
-            assert status is not None
-            if not self.sandboxed and self._is_root:
-                _host.kill_uid(self.uid)  # without a PID namespace, reap what the call left
-        return self._result(args, cwd, status, bytes(out.data), bytes(err.data), timed_out,
-                            out.truncated, err.truncated, duration)
+        return self._result(cwd, result, duration)
 
-    def _kill_call(self, pid: int) -> None:
-        # SIGKILL to the call's session reaches the outer bwrap; --die-with-parent then kills
-        # the PID namespace's init, and with it every process of the call.
+    def _kill_call(self, pid: int) -> int:
+        # Per-call mode: SIGKILL to the call's session reaches the outer bwrap;
+        # --die-with-parent then kills the PID namespace, and with it every process of the call.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
         if self._is_root:
             _host.kill_uid(self.uid)
+        assert self._channel is not None
+        return int(self._channel.reply(None)["status"])
 
-    def _request_reply(self, deadline: float | None) -> dict[str, Any]:
-        self._sock.settimeout(None if deadline is None else max(0.001, deadline - time.monotonic()))
+    def _kill_inner_call(self, pid: int) -> int:
+        # Persistent mode: the call server kills everything but itself. Should it not answer,
+        # the whole persistent sandbox goes (files stay) and is restarted on the next call.
+        assert self._inner is not None
+        self._inner.send({"kill": True})
         try:
-            reply = self._sock.recv(65536)
-        finally:
-            self._sock.settimeout(None)
-        if not reply:
-            self._stop_spawner()
-            raise SandboxFault(f"local sandbox {self.id}: its spawner process died")
-        result: dict[str, Any] = json.loads(reply)
-        return result
+            return int(self._inner.reply(time.monotonic() + 5)["status"])
+        except (TimeoutError, _channel.ChannelClosed):
+            log.warning("local sandbox %s: call server did not answer a kill; restarting it", self.id)
+            self._stop_inner()
+            return -signal.SIGKILL
 
-    def _result(self, argv: list[str], cwd: str, code: int, out: bytes, err: bytes, timed_out: bool,
-                out_trunc: bool, err_trunc: bool, duration: float) -> ExecResult:
-        if timed_out:
+    def _result(self, cwd: str, call: _channel.CallOutput, duration: float) -> ExecResult:
+        out, err, code = bytes(call.stdout.data), bytes(call.stderr.data), call.status
+        message = err.decode(errors="replace").strip()
+        if call.timed_out:
             code = -signal.SIGKILL
+        elif code == _FAULT and err.startswith(b"steadyhand: chdir: ") and err.count(b"\n") <= 1:
+            if "Not a directory" in message:
+                raise NotADirectoryError(f"working directory {cwd} is not a directory in the sandbox")
+            raise FileNotFoundError(f"working directory {cwd} does not exist in the sandbox")
         elif code == _FAULT and err.startswith(b"steadyhand: "):
-            raise SandboxFault(err.decode(errors="replace").strip())
+            raise SandboxFault(message)
         elif code == 1 and err.startswith(b"bwrap: ") and err.count(b"\n") <= 1:
-            message = err.decode(errors="replace").strip()
             if "chdir" in message:
                 if "Not a directory" in message:
                     raise NotADirectoryError(f"working directory {cwd} is not a directory in the sandbox")
@@ -368,9 +423,10 @@ class LocalSandbox(Sandbox):
             else:
                 raise SandboxFault(f"bubblewrap failed: {message}")
         elif code < 0:
-            code = 128 - code  # a signal reached the launcher itself: report it as a shell would
-        return ExecResult(returncode=code, stdout=out, stderr=err, timed_out=timed_out,
-                          stdout_truncated=out_trunc, stderr_truncated=err_trunc, duration_s=duration)
+            code = 128 - code  # a signal ended the program: report it as a shell would
+        return ExecResult(returncode=code, stdout=out, stderr=err, timed_out=call.timed_out,
+                          stdout_truncated=call.stdout.truncated, stderr_truncated=call.stderr.truncated,
+                          duration_s=duration)
 
     def live_processes(self) -> int:
         # A call's PID namespace is torn down by the kernel just after the call returns:
@@ -379,7 +435,13 @@ class LocalSandbox(Sandbox):
             return 0
         count = 0
         for _ in range(50):
-            count = len(_host.pids_of_uid(self.uid)) if self._is_root else len(self._cgroup.pids())
+            if self._is_root:
+                pids = set(_host.pids_of_uid(self.uid))
+                if self._inner is not None:  # the persistent bwrap and its call server are not the calls'
+                    pids -= {self._inner_pid, *_host.children(self._inner_pid)}
+                count = len(pids)
+            else:
+                count = len(self._cgroup.pids())
             if count == 0:
                 return 0
             time.sleep(0.01)
@@ -431,3 +493,10 @@ def cleanup_local(*, everything: bool = False) -> list[str]:
             teardown(folder)
             removed.append(folder.name)
     return removed
+
+
+def _protect_from_oom(pid: int) -> None:
+    """Make the kernel's OOM killer pick a sandboxed memory hog, never our servers (root only)."""
+    if os.geteuid() == 0:
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/oom_score_adj").write_text("-1000")
