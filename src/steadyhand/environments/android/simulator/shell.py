@@ -9,6 +9,7 @@ Enough of ``sh`` for what ADB clients send: quoting (single, double, backslash),
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -230,4 +231,8 @@ class Shell:
         handler = self.commands.get(name)
         if handler is None:
             return Result(stderr=f"/system/bin/sh: {argv[0]}: inaccessible or not found\n".encode(), status=127)
-        return handler(self, argv[1:], stdin)
+        try:
+            return handler(self, argv[1:], stdin)
+        except Exception as exc:  # a simulator bug: report it like Android reports a crashed command
+            trace = "".join(traceback.format_exception(exc))
+            return Result(stderr=f"Exception occurred while executing '{name}':\n{trace}".encode(), status=255)
