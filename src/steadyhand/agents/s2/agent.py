@@ -4,6 +4,7 @@ Mixture-of-Grounding and a knowledge base of past experience."""
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from steadyhand.memory.knowledge import KnowledgeBase
 
 
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
 def parse_grounding(value: dict[str, Any] | str | None) -> dict[str, str]:
     """The ``grounding`` option as ``{expert: spec}``.
 
@@ -35,7 +39,7 @@ def parse_grounding(value: dict[str, Any] | str | None) -> dict[str, str]:
         return {}
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("{"):
+        if text.startswith(("{", "[")):
             try:
                 value = yaml.safe_load(text)
             except yaml.YAMLError as exc:
@@ -43,7 +47,7 @@ def parse_grounding(value: dict[str, Any] | str | None) -> dict[str, str]:
         else:
             pairs = [p.strip() for p in text.split(",") if p.strip()]
             value = {name.strip(): spec.strip() for name, _, spec in (p.partition("=") for p in pairs)}
-    if not isinstance(value, dict) or not all(isinstance(k, str) and k for k in value):
+    if not isinstance(value, dict) or not all(isinstance(k, str) and _NAME.match(k) for k in value):
         raise ConfigurationError(f"grounding must map expert names to specs, got {value!r}")
     return {name: "" if spec is None else str(spec) for name, spec in value.items()}
 

@@ -95,7 +95,7 @@ def parse_verdict(text: str) -> tuple[Verdict, str]:
     match = _VERDICT.search(text)
     if not match:
         return "unclear", text.strip()
-    return ("yes" if match.group(1) == "YES" else "no"), text[match.end():].strip(" :.-\n\t") or text.strip()
+    return ("yes" if match.group(1) == "YES" else "no"), text[match.end():].strip(" ,:.-\n\t") or text.strip()
 
 
 def parse_reflection(text: str) -> tuple[str, str]:
