@@ -13,6 +13,9 @@ import pytest
 from steadyhand.sandboxes import Sandbox
 from steadyhand.sandboxes.escape import CASES, HostProbe
 
+# Bombs, floods and timeouts take ~30 s per provider: out of the quick unit tier, in CI's full run.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProbe]:

@@ -71,3 +71,19 @@ def test_postgres_image_serves_on_loopback(postgres_image: str) -> None:
         assert box.exec(["pg_isready", "-h", "127.0.0.1", "-p", str(port)]).ok
     finally:
         box.close()
+
+
+@pytest.mark.docker
+def test_a_failing_definition_names_the_step(python_image: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "python").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "python" / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "broken" / "Dockerfile").write_text(
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN echo about-to-fail && false\n")
+    monkeypatch.setenv("STEADYHAND_DOCKER_DIR", str(tmp_path))
+    monkeypatch.setattr(images, "IMAGE_NAMES", (*images.IMAGE_NAMES, "broken"))
+    with pytest.raises(images.SandboxUnavailableError, match=r"(?s)failed.*about-to-fail"):
+        images.build_image("broken")
+    with pytest.raises(images.SandboxUnavailableError, match="unknown image 'nope'"):
+        images.build_image("nope")

@@ -155,13 +155,24 @@ def _docker() -> str:
 
 
 def _run(argv: list[str], *, env: dict[str, str] | None = None, quiet: bool = False) -> str:
-    proc = subprocess.run(argv, env=env, text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT if not quiet else subprocess.PIPE)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout or "").splitlines()[-30:])
-        err = "" if not quiet else (proc.stderr or "")[-2000:]
-        raise SandboxUnavailableError(f"{' '.join(argv[:3])} ... failed ({proc.returncode}):\n{tail}{err}")
-    return proc.stdout
+    """Run a build step; unless ``quiet``, stream its output to stderr as progress."""
+    if quiet:
+        proc = subprocess.run(argv, env=env, text=True, capture_output=True)
+        if proc.returncode != 0:
+            raise SandboxUnavailableError(
+                f"{' '.join(argv[:3])} ... failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-2000:]}")
+        return proc.stdout
+    tail: list[str] = []
+    with subprocess.Popen(argv, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          errors="replace") as stream:
+        assert stream.stdout is not None
+        for line in stream.stdout:
+            print(f"  | {line.rstrip()}", file=sys.stderr, flush=True)
+            tail = [*tail[-29:], line.rstrip()]
+    if stream.returncode != 0:
+        raise SandboxUnavailableError(f"{' '.join(argv[:3])} ... failed ({stream.returncode}):\n"
+                                      + "\n".join(tail))
+    return "\n".join(tail)
 
 
 def image_exists(tag: str) -> bool:
@@ -261,7 +272,7 @@ def build_image(name: str, *, progress: Callable[[str], None] = _log) -> str:
     else:
         progress(f"building {tag} from {root / name} (classic builder)")
         env = {**os.environ, "DOCKER_BUILDKIT": "0"}
-        _run([_docker(), "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
+        _run([_docker(), "build", "--force-rm", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
               "--label", f"{HASH_LABEL}={digest}", "-t", tag, str(root / name)], env=env)
     _run([_docker(), "tag", tag, latest], quiet=True)
     progress(f"{latest} -> {tag}")
