@@ -277,7 +277,7 @@ def prepare_screenshot(observation: Observation, resize: Resize,
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _PAIR = re.compile(rf"[\(\[]\s*({_NUMBER})\s*,\s*({_NUMBER})\s*(?:,\s*({_NUMBER})\s*,\s*({_NUMBER})\s*)?[\)\]]")
 _POINT_TAG = re.compile(rf"<point>\s*\(?\s*({_NUMBER})[\s,]+({_NUMBER})\s*\)?\s*</point>")
-_KEYWORDS = re.compile(rf"\bx\s*[=:]\s*({_NUMBER}).{{0,40}}?\by\s*[=:]\s*({_NUMBER})", re.S)
+_KEYWORDS = re.compile(rf"\bx['\"]?\s*[=:]\s*({_NUMBER}).{{0,40}}?\by['\"]?\s*[=:]\s*({_NUMBER})", re.S)
 _BARE = re.compile(rf"({_NUMBER})\s*[, ]\s*({_NUMBER})")
 
 

@@ -116,6 +116,17 @@ def uno_set_cells(client: Any, cells: dict[str, Any], *, app: str | None = None,
     return _run_uno(client, {"op": "set", "cells": normalise_cells(cells), "app": app, "sheet": sheet})
 
 
+def uno_get_cells(client: Any, refs: list[str], *, app: str | None = None,
+                  sheet: str | None = None) -> dict[str, dict[str, Any]]:
+    """Read cells of an open spreadsheet through UNO: ``{ref: {string, value, formula}}``.
+
+    Raises:
+        GroundingError: no such document or sheet, or UNO failed.
+    """
+    cells = normalise_cells({ref: None for ref in refs})
+    return dict(_run_uno(client, {"op": "get", "cells": cells, "app": app, "sheet": sheet})["cells"])
+
+
 def _workbook(data: bytes) -> Any:
     try:
         import openpyxl

@@ -5,6 +5,7 @@ code. It runs under the desktop's ``python3`` (Debian's ``python3-uno``), asks t
 running LibreOffice to accept UNO connections on a pipe named after the desktop
 (several desktops on one machine never meet), and prints one JSON line:
 ``{"documents": [...]}`` for ``op=list``, ``{"written": n, ...}`` for ``op=set``,
+``{"cells": {ref: {string, value, formula}}}`` for ``op=get``,
 or ``{"error": "..."}``. It never starts LibreOffice itself.
 """
 
@@ -97,6 +98,13 @@ def index(ref):
     for ch in letters:
         column = column * 26 + ord(ch) - 64
     return column - 1, int(digits) - 1
+
+if payload["op"] == "get":
+    values = {}
+    for ref in payload["cells"]:
+        cell = sheet.getCellByPosition(*index(ref))
+        values[ref] = {"string": cell.getString(), "value": cell.getValue(), "formula": cell.getFormula()}
+    out({"cells": values, "document": info["title"], "sheet": sheet_name})
 
 for ref, value in payload["cells"].items():
     col, row = index(ref)
