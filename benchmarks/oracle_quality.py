@@ -78,8 +78,7 @@ class _Mutator(ast.NodeTransformer):
         elif isinstance(node, ast.Compare):
             for j, op in enumerate(node.ops):
                 if type(op) in SWAPS:
-                    options.append(("operator swap", lambda n, j=j: _with(
-                        n, ops=[SWAPS[type(o)]() if k == j else o for k, o in enumerate(n.ops)])))
+                    options.append(("operator swap", _swap_comparison(j)))
         elif isinstance(node, ast.Constant) and not self._in_raise:
             value = node.value
             if isinstance(value, int) and not isinstance(value, bool):
@@ -98,6 +97,11 @@ class _Mutator(ast.NodeTransformer):
             options += [("dropped branch", lambda n: _with(n, test=ast.Constant(True))),
                         ("dropped branch", lambda n: _with(n, test=ast.Constant(False)))]
         return options
+
+
+def _swap_comparison(j: int) -> Callable[[Any], Any]:
+    """Swap the ``j``-th operator of a comparison chain."""
+    return lambda n: _with(n, ops=[SWAPS[type(o)]() if k == j else o for k, o in enumerate(n.ops)])
 
 
 def _with(node: Any, **fields: Any) -> Any:
