@@ -9,6 +9,7 @@ import yaml
 from steadyhand.core.errors import ModelOutputError
 from steadyhand.evals.sea import ClozeGenerator, ModelGenerator, Question, load_kb
 from steadyhand.evals.sea.embed import HashingEmbedder
+from steadyhand.evals.sea.questions import template_words
 from steadyhand.evals.sea.retrieval import Retriever
 from steadyhand.models import load, usage
 
@@ -77,3 +78,13 @@ def test_model_generator_gives_up_with_a_clear_error(retriever: Retriever, tmp_p
     spec = _write(tmp_path / "g.yaml", ['{"questions": []}'] * 3)
     with pytest.raises(ModelOutputError, match=r"no valid JSON .* after 3 tries: questions"):
         ModelGenerator(load(spec), spec, retries=2).generate(paragraph, 1)
+
+
+def test_template_words_are_the_knowledge_base_boilerplate(retriever: Retriever) -> None:
+    words = template_words(retriever.kb, pages=100, share=0.3)
+    assert {"study", "experts", "field"} <= words  # in every synthetic page
+    assert not {"volcanic", "violin", "galaxy"} & words
+    generator = ClozeGenerator(retriever.related, boilerplate=words)
+    for paragraph in list(retriever.kb.iter_paragraphs())[:20]:
+        for q in generator.generate(paragraph, 2):
+            assert q.options[q.answer].lower() not in words

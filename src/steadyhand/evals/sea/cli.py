@@ -137,6 +137,24 @@ def _report(store: object, study: str, out: Path, embedder: str | None) -> None:
     console.print(f"curve: {paths['png']}\nreport: {paths['markdown']}")
 
 
+@sea_app.command("build-kb")
+def build_kb_command(
+    out: Annotated[Path | None, typer.Option(help="Write the JSONL here (default: the cache; printed).")] = None,
+    max_pages: Annotated[int | None, typer.Option(min=1, help="An evenly spaced slice of N packages.")] = None,
+) -> None:
+    """Build the knowledge base of Debian package records (cached; deterministic for the same apt lists)."""
+    from steadyhand.evals.sea.debian import build_debian_kb
+    from steadyhand.evals.sea.kb import load_kb
+
+    try:
+        path = build_debian_kb(out, max_pages=max_pages, min_pages=None if max_pages else 5000)
+        kb = load_kb(path)
+    except SteadyhandError as exc:
+        _fail(exc)
+        return
+    console.print(f"{len(kb)} pages, {sum(1 for _ in kb.iter_paragraphs())} paragraphs: {path}")
+
+
 @sea_app.command("report")
 def report_command(
     run_id: Annotated[str, typer.Argument(help="Study id printed by `sea run` (a unique prefix is enough).")],

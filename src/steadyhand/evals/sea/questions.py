@@ -34,9 +34,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from steadyhand.core.errors import ModelOutputError
-from steadyhand.evals.sea.kb import Paragraph
+from steadyhand.evals.sea.kb import KnowledgeBase, Paragraph
 
-__all__ = ["LETTERS", "ClozeGenerator", "ModelGenerator", "Question", "QuestionGenerator", "render_prompt"]
+__all__ = ["LETTERS", "ClozeGenerator", "ModelGenerator", "Question", "QuestionGenerator", "render_prompt",
+           "template_words"]
 
 LETTERS = "ABCD"
 _PROMPTS = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "prompts"),
@@ -123,6 +124,23 @@ def _stable_seed(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
 
 
+def template_words(kb: KnowledgeBase, *, pages: int = 1000, share: float = 0.2) -> frozenset[str]:
+    """Words in more than ``share`` of the paragraphs of an evenly spaced sample of ``pages`` pages.
+
+    These are the knowledge base's boilerplate ("section", "archive", "depends"): blanking
+    them tests reading, not knowledge.
+    """
+    stride = max(1, len(kb.pages) // pages)
+    counts: dict[str, int] = {}
+    total = 0
+    for page in kb.pages[::stride]:
+        for paragraph in kb.paragraphs(page.id):
+            total += 1
+            for word in {w.lower() for w, _, _ in _tokens(paragraph.text)}:
+                counts[word] = counts.get(word, 0) + 1
+    return frozenset(w for w, c in counts.items() if c > share * max(total, 1))
+
+
 class ClozeGenerator:
     """Blank a content word; distractors are same-slot words from related paragraphs.
 
@@ -131,16 +149,21 @@ class ClozeGenerator:
             (the search passes nearest pages' paragraphs of the same section).
         rephrasings: extra forms per question (0-3).
         neighbours: how many related paragraphs to draw distractors from.
+        boilerplate: words never blanked (see :func:`template_words`); without it, words
+            found in most related paragraphs are taken for boilerplate.
+        key: folded into :attr:`name` (the cache key): what ``related`` depends on.
     """
 
     def __init__(self, related: Callable[[Paragraph, int], list[Paragraph]], *, rephrasings: int = 2,
-                 neighbours: int = 12, key: str = "") -> None:
+                 neighbours: int = 12, boilerplate: frozenset[str] | None = None, key: str = "") -> None:
         if not 0 <= rephrasings < len(_CLOZE_FORMS):
             raise ValueError(f"rephrasings must be 0-{len(_CLOZE_FORMS) - 1}")
         self.related = related
         self.rephrasings = rephrasings
         self.neighbours = neighbours
-        self.name = f"cloze-v1:r{rephrasings}:n{neighbours}" + (f":{key}" if key else "")
+        self.boilerplate = boilerplate
+        words = hashlib.sha256(" ".join(sorted(boilerplate)).encode()).hexdigest()[:8] if boilerplate else "local"
+        self.name = f"cloze-v2:r{rephrasings}:n{neighbours}:b{words}" + (f":{key}" if key else "")
 
     def generate(self, paragraph: Paragraph, n: int) -> list[Question]:
         rng = random.Random(_stable_seed(f"{self.name}|{paragraph.id}"))
@@ -165,8 +188,10 @@ class ClozeGenerator:
             toks = _tokens(sentence)
             for i, (word, start, end) in enumerate(toks):
                 low = word.lower()
-                if (len(word) < 3 or low in _STOP or low in page_words
-                        or doc_freq.get(low, 0) * 2 > max(len(related), 1)):
+                if len(word) < 3 or low in _STOP or low in page_words:
+                    continue
+                if (low in self.boilerplate if self.boilerplate is not None
+                        else doc_freq.get(low, 0) * 2 > max(len(related), 1)):
                     continue
                 prev = toks[i - 1][0].lower() if i else ""
                 nxt = toks[i + 1][0].lower() if i + 1 < len(toks) else ""

@@ -171,7 +171,7 @@ def build_report(store: SeaStore, study: str, *, embedder: Embedder | None = Non
                     entry["methods"].add(run.method)
     ids = sorted(error_questions)
     found: list[Cluster] = []
-    if ids:
+    if ids and clusters > 0:
         docs = [error_questions[i]["question"].question for i in ids]
         vectors = (embedder or HashingEmbedder()).embed(docs)
         labels = kmeans(vectors, min(clusters, max(1, len(ids) // 4)), seed=int(config.get("seed", 0)))

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from steadyhand.core.errors import ConfigurationError
 from steadyhand.evals.sea.embed import Embedder, make_embedder
 from steadyhand.evals.sea.kb import KnowledgeBase, load_kb
-from steadyhand.evals.sea.questions import ClozeGenerator, ModelGenerator, QuestionGenerator
+from steadyhand.evals.sea.questions import ClozeGenerator, ModelGenerator, QuestionGenerator, template_words
 from steadyhand.evals.sea.retrieval import Retriever
 from steadyhand.evals.sea.search import (
     Method,
@@ -84,7 +84,7 @@ def resolve_kb(kb: str) -> Path:
 
 def _generator(spec: StudySpec, kb: KnowledgeBase, retriever: Retriever) -> QuestionGenerator:
     if spec.generator == "cloze":
-        return ClozeGenerator(retriever.related, rephrasings=spec.rephrasings,
+        return ClozeGenerator(retriever.related, rephrasings=spec.rephrasings, boilerplate=template_words(kb),
                               key=retriever.embedder.name)
     from steadyhand.models import load
 

@@ -1,0 +1,126 @@
+"""SEA against random sampling at equal budget: errors found per 1,000 testee calls.
+
+Testee ``local:smollm2`` (SmolLM2-135M-Instruct on the CPU), the deterministic cloze
+generator, the Debian knowledge base (all packages apt knows here, ~60k pages) and
+all-MiniLM-L6-v2 embeddings. For each seed, SEA and the random baseline get the
+same budget of testee calls, the same testee and the same question cache; SEA's
+first step is the baseline's first step.
+
+    .venv/bin/python benchmarks/sea_vs_random.py                # 3 seeds, 180 calls each
+    .venv/bin/python benchmarks/sea_vs_random.py --budget 600 --seeds 0 1 2 3 4
+
+Prints a table per seed and the mean, draws the curves to ``--out``/curve.png, and
+ends with one JSON line: sea_errors_per_1k, random_errors_per_1k, ratio, seeds,
+seconds_per_step. The first run also builds the knowledge base and its page vectors
+(cached; reported apart as ``setup_s``).
+
+SEA can only beat random sampling by as much as the testee's errors are concentrated:
+the ratio is bounded by 1 / (the baseline's error share of questions). The table
+prints that bound, and the baseline's per-form accuracy next to chance (25%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget", type=int, default=180, help="testee calls per method and seed")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--kb", default="debian")
+    parser.add_argument("--testee", default="local:smollm2")
+    parser.add_argument("--batch-size", type=int, default=10, help="paragraphs per step")
+    parser.add_argument("--top-k-pages", type=int, default=10)
+    parser.add_argument("--paragraphs-per-source", type=int, default=5)
+    parser.add_argument("--max-sources", type=int, default=10)
+    parser.add_argument("--questions", type=int, default=1, help="questions per paragraph")
+    parser.add_argument("--rephrasings", type=int, default=2)
+    parser.add_argument("--max-new-tokens", type=int, default=8)
+    parser.add_argument("--testee-batch", type=int, default=8)
+    parser.add_argument("--threads", default="1", help="torch threads (1 is fastest on shared, busy cores)")
+    parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/sea_vs_random"))
+    args = parser.parse_args()
+    os.environ.setdefault("STEADYHAND_TORCH_THREADS", args.threads)
+
+    import torch
+
+    torch.set_num_threads(int(os.environ["STEADYHAND_TORCH_THREADS"]))
+    from steadyhand.evals.sea import SearchConfig, SeaStore, StudySpec, open_context, run_study
+    from steadyhand.evals.sea.report import build_report, plot_curves
+
+    db = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='sea-bench-')}/sea.db"
+    store = SeaStore(db)
+    spec = StudySpec(kb=args.kb, testee=args.testee, generator="cloze", embedder="minilm",
+                     rephrasings=args.rephrasings, testee_batch=args.testee_batch,
+                     max_new_tokens=args.max_new_tokens)
+    base = SearchConfig(budget=args.budget, batch_size=args.batch_size, top_k_pages=args.top_k_pages,
+                        paragraphs_per_source=args.paragraphs_per_source, max_sources=args.max_sources,
+                        questions_per_paragraph=args.questions)
+    started = time.perf_counter()
+    ctx = open_context(spec, base, store,
+                       on_vectors=lambda d, n: print(f"\rpage vectors {d}/{n}", end="", file=sys.stderr, flush=True))
+    setup_s = time.perf_counter() - started
+    print(f"knowledge base: {len(ctx.kb)} pages ({ctx.identity['kb']}); setup {setup_s:.0f}s", file=sys.stderr)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+    def progress(run_id: str, calls: int, total: int, errors: int) -> None:
+        print(f"\r{run_id}: {calls}/{total} calls, {errors} errors   ", end="", file=sys.stderr, flush=True)
+
+    rows = []
+    curves: dict[str, list[list[tuple[int, int]]]] = {"SEA": [], "random": []}
+    for seed in args.seeds:
+        config = base.model_copy(update={"seed": seed})
+        result = run_study(spec, config, study=f"bench-{stamp}-s{seed}", context=ctx, progress=progress)
+        print(file=sys.stderr)
+        report = build_report(store, result.study, clusters=0)
+        for m in report.methods:
+            curves["SEA" if m.method == "sea" else "random"].append([(c[1], c[2]) for c in m.curve])
+            asks = store.asks(m.run_id)
+            rows.append({"seed": seed, "method": m.method, "calls": m.calls, "questions": m.questions,
+                         "errors": m.errors, "errors_per_1k": m.errors_per_1k, "steps": m.steps,
+                         "source_errors": m.source_errors, "seconds": m.seconds_per_step * m.steps,
+                         "form_accuracy": sum(a.correct for a in asks) / max(len(asks), 1),
+                         "unparsed": sum(a.choice is None for a in asks) / max(len(asks), 1)})
+    store.close()
+
+    def mean(method: str, key: str) -> float:
+        values = [r[key] for r in rows if r["method"] == method]
+        return sum(values) / len(values)
+
+    print(f"\n{'seed':>4} {'method':>7} {'calls':>6} {'questions':>9} {'errors':>6} {'err/1k':>7} "
+          f"{'steps':>5} {'sources':>7} {'form acc':>8} {'unparsed':>8} {'s/step':>6}")
+    for r in rows:
+        print(f"{r['seed']:>4} {r['method']:>7} {r['calls']:>6} {r['questions']:>9} {r['errors']:>6} "
+              f"{r['errors_per_1k']:>7.1f} {r['steps']:>5} {r['source_errors']:>7} {r['form_accuracy']:>8.1%} "
+              f"{r['unparsed']:>8.1%} {r['seconds'] / max(r['steps'], 1):>6.1f}")
+    sea, rnd = mean("sea", "errors_per_1k"), mean("random", "errors_per_1k")
+    base_share = sum(r["errors"] for r in rows if r["method"] == "random") / max(
+        sum(r["questions"] for r in rows if r["method"] == "random"), 1)
+    steps = sum(r["steps"] for r in rows)
+    seconds_per_step = sum(r["seconds"] for r in rows) / max(steps, 1)
+    print(f"\nmean errors per 1,000 testee calls: SEA {sea:.1f}, random {rnd:.1f}, ratio {sea / rnd:.2f} "
+          f"(target 1.5)")
+    print(f"random baseline: {base_share:.1%} of questions wrong, so no search can beat it by more than "
+          f"{1 / base_share if base_share else float('inf'):.2f}x; per-form accuracy SEA "
+          f"{mean('sea', 'form_accuracy'):.1%}, random {mean('random', 'form_accuracy'):.1%} (chance: 25%)")
+    png = plot_curves(curves, args.out / "curve.png",
+                      title=f"SEA vs random, {args.testee}, cloze questions, Debian KB, budget {args.budget} calls, "
+                            f"{len(args.seeds)} seeds")
+    print(f"seconds per step {seconds_per_step:.1f} (setup {setup_s:.0f}s); curve: {png}")
+    print(json.dumps({"sea_errors_per_1k": round(sea, 2), "random_errors_per_1k": round(rnd, 2),
+                      "ratio": round(sea / rnd, 3) if rnd else None, "seeds": args.seeds,
+                      "seconds_per_step": round(seconds_per_step, 2), "budget": args.budget,
+                      "baseline_error_share": round(base_share, 3), "setup_s": round(setup_s, 1)}))
+
+
+if __name__ == "__main__":
+    main()

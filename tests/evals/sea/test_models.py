@@ -1,0 +1,51 @@
+"""SEA with the real models: all-MiniLM-L6-v2 embeddings and SmolLM2 as the testee."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from steadyhand.evals.sea import Question, Testee, extract_choice, load_kb
+from steadyhand.evals.sea.debian import build_debian_kb
+from steadyhand.evals.sea.embed import MiniLMEmbedder
+from steadyhand.evals.sea.retrieval import Retriever
+from steadyhand.models import usage
+
+pytestmark = pytest.mark.model
+
+
+def test_minilm_embeds_offline_and_ranks_by_meaning() -> None:
+    embedder = MiniLMEmbedder()
+    v = embedder.embed(["A library for numerical arrays in Python", "Fast array facility for the Python language",
+                        "A real-time strategy game of ancient warfare"])
+    assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > 0.5 > v[0] @ v[2]
+    assert "all-MiniLM-L6-v2" in embedder.name
+
+
+def test_related_pages_of_a_debian_slice_share_their_topic(tmp_path: Path) -> None:
+    kb = load_kb(build_debian_kb(tmp_path / "kb.jsonl", max_pages=400, min_pages=None))
+    retriever = Retriever(kb, MiniLMEmbedder(), cache_dir=tmp_path / "vectors")
+    perl = [p for p in kb.pages if p.name.endswith("-perl")]
+    assert len(perl) >= 5
+    nearest = retriever.nearest_pages(retriever.page_vectors[kb.page_position(perl[0].id)], 5, exclude=perl[0].id)
+    assert sum(page.endswith("-perl") for page in nearest) >= 3, nearest
+
+
+@pytest.mark.slow
+def test_smollm2_testee_answers_in_batches_and_every_call_is_counted() -> None:
+    testee = Testee("local:smollm2", batch_size=3, max_new_tokens=8)
+    q = Question(id="p#0/q0", paragraph_id="p#0", question="Which language is python3-numpy for?",
+                 options=["Python", "Perl", "Ruby", "Lua"], answer=0, rephrasings=["python3-numpy is for?"],
+                 generator="test")
+    prompts = [testee.prompt(text, options) for text, options, _ in q.forms()] * 2
+    replies = testee.ask(prompts)
+    assert len(replies) == 4
+    assert all(r.input_tokens > 20 and 0 < r.output_tokens <= 8 for r in replies)
+    assert [r.text for r in replies[:2]] == [r.text for r in replies[2:]]  # greedy: same prompt, same reply
+    calls = usage(testee.model).calls
+    assert len(calls) == 4 and calls[0].input_tokens == replies[0].input_tokens
+    for (_, options, _), reply in zip(q.forms() * 2, replies, strict=True):
+        extract_choice(reply.text, options)  # parses or returns None, never raises
