@@ -6,7 +6,8 @@
 Every call runs ``python3 -I -S -c "print(1)"`` and waits for it: through
 ``subprocess.run`` on the host (the baseline, with the same /usr/bin/python3 the local
 sandbox runs), through ``LocalSandbox.exec`` (a fresh bubblewrap sandbox per call) and
-through ``DockerSandbox.exec`` (``docker exec`` into one running container). The target
+through ``DockerSandbox.exec`` (``docker exec`` into one running container), the three
+interleaved in rounds so that the machine's load weighs on each alike. The target
 is the local sandbox within 2x of the baseline. Prints a table, then one JSON line with
 ``subprocess_ms``, ``local_ms``, ``docker_ms`` (mean per call; null when skipped),
 ``local_ratio`` and ``docker_ratio``.
@@ -15,6 +16,7 @@ is the local sandbox within 2x of the baseline. Prints a table, then one JSON li
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -25,54 +27,61 @@ from collections.abc import Callable
 ARGV = ["python3", "-I", "-S", "-c", "print(1)"]
 
 
-def measure(call: Callable[[], bytes], calls: int) -> dict[str, float]:
-    """Mean, median and p95 per call in ms, and calls per second, after 5 warm-up calls."""
-    for _ in range(5):
-        assert call() == b"1\n"
-    times = []
-    started = time.perf_counter()
-    for i in range(calls):
-        t0 = time.perf_counter()
-        out = call()
-        times.append((time.perf_counter() - t0) * 1000)
-        if out != b"1\n":
-            raise SystemExit(f"call {i} returned {out!r}")
-        if (i + 1) % max(1, calls // 10) == 0:
-            print(f"  {i + 1}/{calls}", file=sys.stderr, flush=True)
-    total = time.perf_counter() - started
-    times.sort()
-    return {"mean": statistics.fmean(times), "median": statistics.median(times),
-            "p95": times[int(0.95 * (len(times) - 1))], "per_s": calls / total}
+def stats(times: list[float], total_s: float) -> dict[str, float]:
+    """Mean, median and p95 per call in ms, and calls per second of the time spent on this path."""
+    ordered = sorted(times)
+    return {"mean": statistics.fmean(ordered), "median": statistics.median(ordered),
+            "p95": ordered[int(0.95 * (len(ordered) - 1))], "per_s": len(ordered) / total_s}
+
+
+def measure(paths: dict[str, Callable[[], bytes]], calls: int, rounds: int) -> dict[str, dict[str, float]]:
+    """Run ``calls`` calls per path, interleaved in ``rounds`` so load changes hit every path alike."""
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    spent = dict.fromkeys(paths, 0.0)
+    for call in paths.values():  # warm-up
+        for _ in range(5):
+            assert call() == b"1\n"
+    per_round = max(1, calls // rounds)
+    for r in range(rounds):
+        for name, call in paths.items():
+            started = time.perf_counter()
+            for _ in range(per_round):
+                t0 = time.perf_counter()
+                out = call()
+                times[name].append((time.perf_counter() - t0) * 1000)
+                if out != b"1\n":
+                    raise SystemExit(f"{name}: a call returned {out!r}")
+            spent[name] += time.perf_counter() - started
+        print(f"  round {r + 1}/{rounds}: {(r + 1) * per_round} calls per path", file=sys.stderr, flush=True)
+    return {name: stats(times[name], spent[name]) for name in paths}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=10, help="interleaving rounds")
     parser.add_argument("--no-docker", action="store_true", help="skip docker exec")
     args = parser.parse_args()
 
-    rows: dict[str, dict[str, float]] = {}
-    host_argv = ["/usr/bin/python3", *ARGV[1:]]
-    print(f"plain subprocess: {args.calls} calls", file=sys.stderr)
-    rows["subprocess"] = measure(lambda: subprocess.run(host_argv, capture_output=True).stdout, args.calls)
-
     from steadyhand.sandboxes.local import LocalSandbox
 
-    print(f"local sandbox: {args.calls} calls", file=sys.stderr)
-    with LocalSandbox() as box:
-        rows["local"] = measure(lambda: box.exec(ARGV).stdout, args.calls)
+    host_argv = ["/usr/bin/python3", *ARGV[1:]]
+    paths: dict[str, Callable[[], bytes]] = {
+        "subprocess": lambda: subprocess.run(host_argv, capture_output=True).stdout}
+    with contextlib.ExitStack() as stack:
+        box = stack.enter_context(LocalSandbox())
+        paths["local"] = lambda: box.exec(ARGV).stdout
+        if not args.no_docker:
+            try:
+                from steadyhand.sandboxes.container import DockerSandbox
+                from steadyhand.sandboxes.images import ensure_image
 
-    if not args.no_docker:
-        try:
-            from steadyhand.sandboxes.container import DockerSandbox
-            from steadyhand.sandboxes.images import ensure_image
-
-            image = ensure_image("python")
-            print(f"docker exec: {args.calls} calls", file=sys.stderr)
-            with DockerSandbox(image=image) as dbox:
-                rows["docker"] = measure(lambda: dbox.exec(ARGV).stdout, args.calls)
-        except Exception as exc:  # no daemon or SDK: report the other two
-            print(f"docker skipped: {exc}", file=sys.stderr)
+                dbox = stack.enter_context(DockerSandbox(image=ensure_image("python")))
+                paths["docker"] = lambda: dbox.exec(ARGV).stdout
+            except Exception as exc:  # no daemon or SDK: report the other two
+                print(f"docker skipped: {exc}", file=sys.stderr)
+        print(f"{args.calls} calls per path: {', '.join(paths)}", file=sys.stderr)
+        rows = measure(paths, args.calls, args.rounds)
 
     base = rows["subprocess"]["mean"]
     print(f"\n{'path':12s} {'mean ms':>9s} {'median':>9s} {'p95':>9s} {'calls/s':>9s} {'ratio':>7s}")

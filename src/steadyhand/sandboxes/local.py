@@ -1,4 +1,4 @@
-"""The ``local`` provider: every call runs in a fresh bubblewrap sandbox on this machine.
+"""The ``local`` provider: calls run in bubblewrap sandboxes on this machine.
 
 Per sandbox (made at construction):
 - a private writable file system (``/work``, ``/home/sandbox``, ``/tmp``), on a tmpfs of
