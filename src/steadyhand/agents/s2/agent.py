@@ -85,9 +85,16 @@ class S2Agent:
         write_knowledge: write narrative and episodic experience after each episode.
 
     ``run`` never raises for what a model says; :class:`~steadyhand.core.EnvironmentFault`
-    propagates (the runner handles infrastructure). Checkpoints and resuming work as in the
-    SQL agent: a finished thread returns its stored outcome, an unfinished one resumes at
-    the node that did not complete.
+    propagates (the runner handles infrastructure). Checkpoints (``ctx.checkpointer``, thread
+    ``ctx.thread_id``, written after every node) make runs resumable as in the SQL agent: a
+    finished thread returns its stored outcome and does nothing; an unfinished one resumes
+    at the node that did not complete, so earlier model calls and actions are not repeated
+    (the node that was running may record its step again: at-least-once). When resuming,
+    pass as ``first`` the screen as it is now: the next turn is chosen on it.
+
+    After each episode (not after a replay of a finished one) the narrative experience and
+    one episodic experience per finished subgoal are written to the knowledge base, keyed by
+    the thread id, so writing an episode again replaces its entries.
     """
 
     name = "s2"
