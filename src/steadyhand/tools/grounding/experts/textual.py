@@ -10,7 +10,8 @@ batch of regions ends the search); ``first_batch`` (40 regions).
 Every box is returned in screen pixels: OCR runs on upscaled crops of the
 screenshot, and the screenshot itself may be scaled against the screen
 (``observation.info["screen_size"]``); both scales are undone before a target
-leaves the expert.
+leaves the expert. A screenshot smaller than the screen is first enlarged to the
+screen's size (its text is too small to segment otherwise).
 """
 
 from __future__ import annotations
@@ -154,7 +155,11 @@ class TextualExpert:
         gray = cv2.imdecode(np.frombuffer(observation.screenshot, np.uint8), cv2.IMREAD_GRAYSCALE)
         if gray is None:
             raise GroundingError("textual expert: the screenshot cannot be decoded")
-        page = _Page(gray, ScreenMap(png_size(observation.screenshot), screen))
+        shot = png_size(observation.screenshot)
+        if shot[0] < screen[0] * 0.95:  # a shrunken capture: read it at screen size, where UI text is legible
+            gray = cv2.resize(gray, screen, interpolation=cv2.INTER_CUBIC)
+            shot = screen
+        page = _Page(gray, ScreenMap(shot, screen))
         with self._lock:
             self._cache[key] = page
             while len(self._cache) > self._cache_size:
