@@ -173,3 +173,38 @@ def test_an_oracle_with_a_bad_call_is_refused() -> None:
         S2Oracle.model_validate({"subgoals": [{"name": "x", "calls": ["agent.teleport()"]}]})
     with pytest.raises(ValueError, match="not both or neither"):
         S2Oracle.model_validate({"subgoals": []})
+
+
+def test_a_disputed_done_never_ends_the_episode_with_done(
+        task: Task, screen: Observation, make_ctx: Any, write_script: Any) -> None:
+    spec = write_script({"rules": [
+        {"when": r"\A# Check completion", "reply": "NO: the note was not saved"},
+        {"when": r"\A# (Re)?[Pp]lan", "reply": '{"status": "done", "reason": "looks saved"}'},
+    ]})
+    saver = InMemorySaver()
+    ctx = make_ctx(spec, task, checkpointer=saver)
+    result = S2Agent(grounding="textual=tesseract", knowledge=False, max_done_checks=2).run(ctx, screen)
+    assert result.status == "truncated" and "rejected DONE 2 times" in (result.error or "")
+    assert ctx.recorded == []
+    snapshot = saver.get_tuple({"configurable": {"thread_id": "t-1"}})
+    assert snapshot is not None
+    values = snapshot.checkpoint["channel_values"]
+    assert values["done_checks"] == 2 and values["critique"] == "the note was not saved"
+    assert values["replans"] == 1  # the rejected DONE was replanned once, then checked again
+
+
+def test_every_worker_turn_counts_against_the_step_budget(
+        task: Task, screen: Observation, make_ctx: Any, write_script: Any) -> None:
+    spec = write_script({"rules": [
+        {"when": r"\A# Plan", "reply": PLAN_A},
+        {"when": r"\A# Reflection", "reply": "VERDICT: ON_TRACK"},
+        {"when": r"\A# Next action", "reply": "```python\nagent.save_to_knowledge(['the button says Save'])\n```"},
+    ]})
+    saver = InMemorySaver()
+    ctx = make_ctx(spec, task, checkpointer=saver)
+    result = S2Agent(grounding="textual=tesseract", knowledge=False, max_steps=3).run(ctx, screen)
+    assert result.status == "truncated" and result.steps == 0
+    assert len(ctx.model.callbacks[0].calls) == 1 + 3 + 2  # the plan, three turns, two reflections between
+    snapshot = saver.get_tuple({"configurable": {"thread_id": "t-1"}})
+    assert snapshot is not None
+    assert snapshot.checkpoint["channel_values"]["notes"] == ["the button says Save"] * 3
