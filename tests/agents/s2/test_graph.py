@@ -30,6 +30,8 @@ def test_registered_and_options_checked() -> None:
     with pytest.raises(ConfigurationError, match="max_steps"):
         S2Agent(max_steps=0)
     assert S2Agent(max_steps=50).settings.max_steps == 50
+    assert S2Agent(grounding_order="click=textual,visual;type=textual").grounding_order == {
+        "click": ["textual", "visual"], "type": ["textual"]}
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -66,7 +66,8 @@ class S2Agent:
     Args:
         grounding: the grounding experts, ``{name: spec}`` (or its YAML text, or
             ``name=spec,...``), tried in that order; e.g. ``{textual: tesseract}``.
-        grounding_order: per action kind, expert names to try first.
+        grounding_order: per action kind, the experts to try in order (``{click: [accessibility, textual]}``
+            or ``"click=accessibility,textual;type=textual"``); kinds not given use the router's defaults.
         min_confidence: grounding results below this fall through to the next expert.
         max_steps: worker turns per episode (OSWorld's step budgets: 15, 50, 100).
         max_replans: manager replans per episode; ``max_replans_per_step``: replans without an
@@ -100,7 +101,7 @@ class S2Agent:
     name = "s2"
 
     def __init__(self, grounding: dict[str, Any] | str | None = None,
-                 grounding_order: dict[str, list[str]] | None = None, min_confidence: float = 0.5,
+                 grounding_order: dict[str, list[str]] | str | None = None, min_confidence: float = 0.5,
                  max_steps: int = 15, max_replans: int = 20, max_replans_per_step: int = 3,
                  max_format_retries: int = 2, max_plan_retries: int = 2, max_done_checks: int = 2,
                  reflection: bool = True, vision: bool | None = None, history: int = 6,
@@ -113,6 +114,10 @@ class S2Agent:
                 "max_format_retries >= 0, max_plan_retries >= 0, max_done_checks >= 1, history >= 1, "
                 "knowledge_top_k >= 1")
         self.experts = parse_grounding(grounding)
+        if isinstance(grounding_order, str):
+            from steadyhand.tools.grounding.router import parse_order
+
+            grounding_order = parse_order(grounding_order)
         self.grounding_order = grounding_order or {}
         self.min_confidence = min_confidence
         self.vision = vision
