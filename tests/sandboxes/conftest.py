@@ -28,7 +28,7 @@ def _docker_reason() -> str | None:
     try:
         docker_client().close()
     except SandboxUnavailableError as exc:
-        return f"no Docker daemon answers: {exc}"
+        return str(exc)
     return None
 
 
