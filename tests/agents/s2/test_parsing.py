@@ -22,13 +22,21 @@ def test_a_bare_object_and_a_capitalised_status_are_accepted() -> None:
     ('{"status": "continue", "subgoals": []}', "at least one subgoal"),
     ('{"status": "maybe", "subgoals": [{"name": "a"}]}', "status"),
     ('{"subgoals": [{"info": "no name"}]}', "name"),
-    ('```json\n{"subgoals": [{"name": "a"},]}\n```', "does not parse"),
+    ('```json\n{"subgoals": [{"info": "a"},]}\n```', "does not parse"),
     ("I would open the file and then save it.", "no plan found"),
 ])
 def test_malformed_plans_come_back_as_problems(text: str, problem: str) -> None:
     reply = parse_plan(text)
     assert reply.plan is None
     assert problem in reply.problem
+
+
+def test_a_plan_cut_off_mid_way_keeps_its_complete_subgoals() -> None:
+    cut = '```json\n{"status": "continue", "subgoals": [{"name": "Open \\"it\\"", "info": "a\\q"}, {"name": "Sa'
+    reply = parse_plan(cut)
+    assert reply.plan is not None
+    assert [(s.name, s.info) for s in reply.plan.subgoals] == [('Open "it"', "a\\q")]
+    assert parse_plan('{"status": "done", "subgoals": [{"name": "x"}], "reason": "cut').plan is None
 
 
 def test_small_model_fallbacks() -> None:

@@ -4,8 +4,9 @@ The manager answers with a JSON object (in a fenced block or bare)::
 
     {"status": "continue", "subgoals": [{"name": "Open the file", "info": "..."}]}
 
-validated by :class:`~steadyhand.agents.s2.state.Plan`. Small models that write a
-numbered list instead get it read as subgoals; a reply whose only word is ``DONE`` or
+validated by :class:`~steadyhand.agents.s2.state.Plan`. JSON that breaks off mid-way
+(a small model out of tokens) keeps the subgoals it completed; a numbered list is read
+as subgoals; a reply whose only word is ``DONE`` or
 ``INFEASIBLE`` is read as that status. Anything else is a problem shown back to the
 manager, which retries within its budget.
 
@@ -27,6 +28,7 @@ _FENCE = re.compile(r"```[ \t]*(?:json)?[ \t]*\n?(.*?)(?:```|\Z)", re.DOTALL | r
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.+?)\s*$", re.MULTILINE)
 _STATUS_WORD = re.compile(r"^\W*(DONE|INFEASIBLE)\W*$", re.IGNORECASE)
 _VERDICT = re.compile(r"\b(YES|NO)\b")
+_NAME_FIELD = re.compile(r'"name"\s*:\s*"((?:[^"\\\n]|\\.)+)"(?:\s*,\s*"info"\s*:\s*"((?:[^"\\\n]|\\.)*)")?')
 
 
 @dataclass(frozen=True)
@@ -61,18 +63,23 @@ def parse_plan(text: str) -> PlanReply:
     'done'
     """
     problem = ""
+    decoded = False
     for candidate in _json_objects(text):
         try:
             data = json.loads(candidate)
         except json.JSONDecodeError as exc:
             problem = f"the JSON does not parse: {exc.msg} at character {exc.pos}"
             continue
+        decoded = True
         if isinstance(data, dict) and isinstance(data.get("status"), str):
             data["status"] = data["status"].strip().lower()
         try:
             return PlanReply(Plan.model_validate(data))
         except ValidationError as exc:
             problem = f"the plan is not valid: {_problems(exc)}"
+    salvaged = None if decoded else _salvage(text)
+    if salvaged is not None:
+        return PlanReply(salvaged)
     stripped = text.strip()
     word = _STATUS_WORD.match(stripped)
     if word:
@@ -85,6 +92,26 @@ def parse_plan(text: str) -> PlanReply:
             problem = f"the plan is not valid: {_problems(exc)}"
     return PlanReply(None, problem or "no plan found: reply with a JSON object "
                                       '{"status": "continue", "subgoals": [{"name": "...", "info": "..."}]}')
+
+
+def _salvage(text: str) -> Plan | None:
+    """Subgoals from JSON cut off or broken mid-way (a small model that ran out of tokens), when complete ones exist."""
+    if '"status"' in text and re.search(r'"status"\s*:\s*"(done|infeasible)"', text, re.IGNORECASE):
+        return None  # a broken status reply is not guessed at
+    found = []
+    for name, info in _NAME_FIELD.findall(text):
+        try:
+            found.append(Subgoal(name=_unescape(name)[:300], info=_unescape(info)[:2000]))
+        except ValidationError:
+            continue
+    return Plan(subgoals=found[:30]) if found else None
+
+
+def _unescape(value: str) -> str:
+    try:
+        return str(json.loads(f'"{value}"'))
+    except json.JSONDecodeError:
+        return value
 
 
 Verdict = Literal["yes", "no", "unclear"]
