@@ -51,15 +51,15 @@ def print_summary(store: Any, run_id: str) -> None:
     summary = summarize_run(store, run_id)
     r = summary.run
     table = Table(title=f"{r['suite']} · agent {r['agent']} · model {r['model']} · run {r['id']} ({r['status']})")
-    for column in ("difficulty", "tasks", "accuracy", "partial reward", "errors", "tokens in", "tokens out",
-                   "time"):
-        table.add_column(column, justify="left" if column == "difficulty" else "right")
-    groups = [*summary.by_difficulty, summary.overall]
+    table.add_column(summary.group_by, no_wrap=True)
+    for column in ("tasks", "score", *(c.replace("_", " ") for c in summary.columns), "errors", "tokens in",
+                   "tokens out", "time"):
+        table.add_column(column, justify="right")
+    groups = [*summary.groups, summary.overall]
     for i, g in enumerate(groups):
-        partial = g.components.get("partial_reward")
-        table.add_row(g.name, f"{g.finished}/{g.episodes}", f"{100 * g.score:.1f}%",
-                      f"{partial:.3f}" if partial is not None else "-", str(g.errors), str(g.input_tokens),
-                      str(g.output_tokens), _fmt_time(g.duration_s),
+        extra = [f"{g.components[c]:.3g}" if c in g.components else "-" for c in summary.columns]
+        table.add_row(g.name, f"{g.finished}/{g.episodes}", f"{100 * g.score:.1f}%", *extra, str(g.errors),
+                      str(g.input_tokens), str(g.output_tokens), _fmt_time(g.duration_s),
                       end_section=i == len(groups) - 2)
     console.print(table)
 
@@ -160,11 +160,11 @@ def show_command(run_id: Annotated[str, typer.Argument(help="Run id (a unique pr
         return
     print_summary(store, run.id)
     table = Table(title="episodes")
-    for column in ("task", "difficulty", "status", "score", "partial", "steps", "tokens", "time", "error"):
+    for column in ("task", "group", "status", "score", "partial", "steps", "tokens", "time", "error"):
         table.add_column(column, no_wrap=column == "task")
     for e in episodes:
         s = e["scores"]
-        table.add_row(e["task_id"], e["difficulty"], e["status"],
+        table.add_row(e["task_id"], e["group"], e["status"],
                       f"{s['score']:.2f}" if "score" in s else "-",
                       f"{s['partial_reward']:.2f}" if "partial_reward" in s else "-", str(e["steps"]),
                       str(e["input_tokens"] + e["output_tokens"]), _fmt_time(e["duration_s"]),

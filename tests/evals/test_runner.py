@@ -43,7 +43,7 @@ def test_oracle_run_scores_every_episode(oracle: str, store_url: str) -> None:
         assert e["input_tokens"] > 0 and e["output_tokens"] > 0
     summary = summarize_run(store, result.run_id)
     assert summary.overall.score == 1.0 and summary.overall.episodes == 6
-    assert sum(g.episodes for g in summary.by_difficulty) == 6
+    assert sum(g.episodes for g in summary.groups) == 6 and summary.group_by == "difficulty"
     assert store.get_run(result.run_id).status == "finished"
     store.close()
 
@@ -164,7 +164,7 @@ def test_cli_runs_and_show(oracle: str, tmp_path: Path) -> None:
     proc = _cli("eval", "sql-mini", "--model", oracle, "--db", url, "--quiet", "--limit", "3")
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out
-    assert "accuracy" in out and "100.0%" in out
+    assert "partial" in out and "100.0%" in out
     store = ResultStore(url)
     [run] = store.list_runs()
     listing = subprocess.run([sys.executable, "-m", "steadyhand.cli", "runs", "--db", url], capture_output=True,

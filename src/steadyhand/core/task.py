@@ -47,6 +47,10 @@ class Suite:
         environment_options: keyword arguments for the environment's constructor.
         default_agent: the agent used when the CLI is given none.
         requirements: what must be on the machine (``sqlite``, ``x11``, ``docker``).
+        report_group: the task metadata key whose values group a run's summary rows
+            (``difficulty`` for SQL, ``variant`` for CodeARC).
+        report_components: score components shown as summary columns next to the
+            headline score (``partial_reward``; ``io_calls`` and ``oracle_calls``).
     """
 
     name: str
@@ -56,3 +60,9 @@ class Suite:
     environment_options: dict[str, Any] = field(default_factory=dict)
     default_agent: str | None = None
     requirements: tuple[str, ...] = ()
+    report_group: str = "difficulty"
+    report_components: tuple[str, ...] = ("partial_reward",)
+
+    def group_of(self, task: Task) -> str:
+        """The summary group of ``task`` (its ``report_group`` metadata, or ``unknown``)."""
+        return str(task.metadata.get(self.report_group, "unknown"))

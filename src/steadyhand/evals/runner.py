@@ -244,7 +244,8 @@ def run_suite(config: RunConfig, *, store_url: str | None = None, resume: str | 
             tasks = select_tasks(suite, config)
             run_id = store.create_run(suite=suite.name, agent=config.agent, model=config.model,
                                       config=asdict(config), task_ids=[t.id for t in tasks],
-                                      difficulties=[t.difficulty for t in tasks])
+                                      difficulties=[t.difficulty for t in tasks],
+                                      groups=[suite.group_of(t) for t in tasks])
         results, interrupted = _execute(config, store_url, run_id, tasks, progress)
         store.set_run_status(run_id, "interrupted" if interrupted else "finished")
         if interrupted:

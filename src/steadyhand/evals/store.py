@@ -107,6 +107,8 @@ class Episode(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[str] = mapped_column(String(256))
     difficulty: Mapped[str] = mapped_column(String(32), default="unknown")
+    #: The suite's summary group of the task (its difficulty unless the suite says otherwise).
+    report_group: Mapped[str] = mapped_column(String(64), default="unknown")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -253,16 +255,21 @@ class ResultStore:
 
     def create_run(self, *, suite: str, agent: str, model: str, config: dict[str, Any],
                    task_ids: Sequence[str], difficulties: Sequence[str] | None = None,
-                   run_id: str | None = None) -> str:
-        """Create a run with one pending episode per task; returns the run id."""
+                   groups: Sequence[str] | None = None, run_id: str | None = None) -> str:
+        """Create a run with one pending episode per task; returns the run id.
+
+        ``difficulties`` and ``groups`` (summary groups, see ``Suite.report_group``)
+        are given per task, in the order of ``task_ids``; groups default to difficulties.
+        """
         run_id = run_id or datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         with self.session() as s:
             s.add(Run(id=run_id, suite=suite, agent=agent, model=model, config=config,
                       total_tasks=len(task_ids)))
             s.flush()
             for i, task_id in enumerate(task_ids):
-                s.add(Episode(run_id=run_id, task_id=task_id,
-                              difficulty=difficulties[i] if difficulties else "unknown"))
+                difficulty = difficulties[i] if difficulties else "unknown"
+                s.add(Episode(run_id=run_id, task_id=task_id, difficulty=difficulty,
+                              report_group=groups[i] if groups else difficulty))
         return run_id
 
     def get_run(self, run_id: str) -> Run:
@@ -360,7 +367,8 @@ class ResultStore:
                     select(ScoreRow.episode_id, ScoreRow.name, ScoreRow.value).join(Episode)
                     .where(Episode.run_id == run_id)):
                 scores.setdefault(ep_id, {})[name] = value
-            return [{"id": e.id, "task_id": e.task_id, "difficulty": e.difficulty, "status": e.status,
+            return [{"id": e.id, "task_id": e.task_id, "difficulty": e.difficulty,
+                     "group": e.report_group, "status": e.status,
                      "attempt": e.attempt, "outcome": e.outcome, "error": e.error, "steps": e.steps_taken,
                      "input_tokens": e.input_tokens, "output_tokens": e.output_tokens,
                      "model_latency_s": e.model_latency_s, "duration_s": e.duration_s,

@@ -8,9 +8,6 @@ from typing import Any
 
 from steadyhand.evals.store import ResultStore
 
-#: Component scores shown next to the headline score when a suite reports them.
-HEADLINE_COMPONENTS = ("partial_reward",)
-
 _DIFFICULTY_ORDER = {"easy": 0, "simple": 0, "medium": 1, "moderate": 1, "hard": 2, "challenging": 2,
                      "extra": 3}
 
@@ -32,11 +29,18 @@ class GroupSummary:
 
 @dataclass
 class RunSummary:
-    """A run's header and its metrics, overall and by difficulty."""
+    """A run's header and its metrics, overall and per summary group.
+
+    ``group_by`` names what groups the rows (the suite's ``report_group``:
+    difficulty unless the suite says otherwise) and ``columns`` the score
+    components the suite wants shown next to the headline score.
+    """
 
     run: dict[str, Any]
     overall: GroupSummary
-    by_difficulty: list[GroupSummary]
+    groups: list[GroupSummary]
+    group_by: str = "difficulty"
+    columns: tuple[str, ...] = ("partial_reward",)
 
 
 def _group(name: str, episodes: list[dict[str, Any]]) -> GroupSummary:
@@ -60,14 +64,27 @@ def _group(name: str, episodes: list[dict[str, Any]]) -> GroupSummary:
 
 
 def summarize_run(store: ResultStore, run_id: str) -> RunSummary:
-    """Metrics of a stored run. Raises ConfigurationError for an unknown run id."""
+    """Metrics of a stored run. Raises ConfigurationError for an unknown run id.
+
+    Rows are grouped by the label the runner stored for each task (the suite's
+    ``report_group``); the columns come from the suite when it is installed here.
+    """
+    from steadyhand.core.errors import SteadyhandError
+    from steadyhand.evals.suites import resolve_suite
+
     run = store.get_run(run_id)
     episodes = store.episodes(run.id)
+    try:
+        suite = resolve_suite(run.suite)
+        group_by, columns = suite.report_group, suite.report_components
+    except SteadyhandError:  # a suite from a plugin that is not installed any more
+        group_by, columns = "difficulty", ("partial_reward",)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in episodes:
-        groups[e["difficulty"]].append(e)
-    by_difficulty = [_group(name, eps) for name, eps in
-                     sorted(groups.items(), key=lambda kv: (_DIFFICULTY_ORDER.get(kv[0], 9), kv[0]))]
+        groups[e["group"]].append(e)
+    rows = [_group(name, eps) for name, eps in
+            sorted(groups.items(), key=lambda kv: (_DIFFICULTY_ORDER.get(kv[0], 9), kv[0]))]
     header = {"id": run.id, "suite": run.suite, "agent": run.agent, "model": run.model, "status": run.status,
               "created_at": run.created_at, "finished_at": run.finished_at, "total": run.total_tasks}
-    return RunSummary(run=header, overall=_group("all", episodes), by_difficulty=by_difficulty)
+    return RunSummary(run=header, overall=_group("all", episodes), groups=rows, group_by=group_by,
+                      columns=tuple(columns))

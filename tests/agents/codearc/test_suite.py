@@ -34,3 +34,4 @@ def test_the_oracle_script_solves_every_codearc_mini_task(tmp_path: Path) -> Non
         store.close()
     assert summary.overall.score == 1.0
     assert summary.overall.components["io_calls"] == 10.0 and summary.overall.components["oracle_calls"] == 1.0
+    assert summary.group_by == "variant" and [g.name for g in summary.groups] == ["annotated", "anonymous"]

@@ -76,14 +76,15 @@ def codearc_mini() -> Suite:
     return Suite(name="codearc-mini", environment="code", load=mini_tasks,
                  description="CodeARC-style program synthesis: 50 functions written for steadyhand, annotated and "
                              "anonymous (100 tasks)",
-                 environment_options=dict(_DEFAULT_OPTIONS), default_agent="codearc", requirements=("bubblewrap",))
+                 environment_options=dict(_DEFAULT_OPTIONS), default_agent="codearc", requirements=("bubblewrap",),
+                 report_group="variant", report_components=("io_calls", "oracle_calls"))
 
 
 def _suite(name: str, load: Callable[[], list[Problem]], description: str,
            environment_options: dict[str, Any] | None) -> Suite:
     return Suite(name=name, environment="code", load=lambda: _tasks(name, load()), description=description,
                  environment_options={**_DEFAULT_OPTIONS, **(environment_options or {})}, default_agent="codearc",
-                 requirements=("bubblewrap",))
+                 requirements=("bubblewrap",), report_group="variant", report_components=("io_calls", "oracle_calls"))
 
 
 def codearc_suite(root: str | Path, *, name: str = "codearc", variants: tuple[Variant, ...] = VARIANTS,
