@@ -15,6 +15,10 @@ actuation:
 * open_app: ``am start -n <component>`` for a known app name, or
   ``monkey -p <package> -c android.intent.category.LAUNCHER 1`` for a package name.
 
+Desktop actions a phone can honour (a click at a point, typing, Enter/Backspace/
+Escape, a wheel scroll) are accepted too (:func:`plan_desktop_action`), so agents
+written for desktops can act on a phone; others are refused with a clear error.
+
 Text the device keyboard cannot type — characters outside printable ASCII (the
 virtual keyboard's key map), control characters other than newlines, and the
 sequence ``%s`` (``input text`` turns it into a space) — raises
@@ -41,8 +45,15 @@ from steadyhand.core.actions import (
     AndroidScroll,
     AndroidStatus,
     AndroidWait,
+    Click,
     Done,
+    DoubleClick,
     Fail,
+    Hotkey,
+    Press,
+    RightClick,
+    Scroll,
+    Typing,
     Wait,
     parse_action,
 )
@@ -78,7 +89,11 @@ class ActionError(ValueError):
 
 
 class KeyboardTextError(ActionError):
-    """Text the device keyboard cannot type; the message names each character and where it is."""
+    """Desktop actions a phone can honour (a click at a point, typing, Enter/Backspace/
+Escape, a wheel scroll) are accepted too (:func:`plan_desktop_action`), so agents
+written for desktops can act on a phone; others are refused with a clear error.
+
+Text the device keyboard cannot type; the message names each character and where it is."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +254,43 @@ def plan_action(action: ActionBase, elements: list[UIElement], screen: tuple[int
         return Plan(status=action.goal_status)
     if isinstance(action, Done | Fail):
         return Plan(status="complete" if isinstance(action, Done) else "infeasible")
+    return plan_desktop_action(action, screen)
+
+
+#: Desktop key names a phone has a key for.
+DESKTOP_KEYS = {"enter": "ENTER", "return": "ENTER", "backspace": "DEL", "delete": "FORWARD_DEL", "del": "FORWARD_DEL",
+                "tab": "TAB", "esc": "BACK", "escape": "BACK", "space": "SPACE", "end": "MOVE_END"}
+
+
+def plan_desktop_action(action: ActionBase, screen: tuple[int, int]) -> Plan:
+    """Desktop pointer and keyboard actions a phone can honour, for agents written for desktops.
+
+    A left click at a point is a tap (``num_clicks`` taps), a right click a long
+    press, ``typing`` is ``input text`` (no Enter), ``press``/``hotkey`` of one key
+    with a phone equivalent (:data:`DESKTOP_KEYS`; Escape is BACK) is a key event,
+    and a wheel scroll is AndroidWorld's scroll of the whole screen (positive ``dy``
+    shows what is above). Anything else — pyautogui code, drags, modifier chords,
+    a click without coordinates — raises :class:`ActionError`.
+    """
+    if isinstance(action, Click | DoubleClick | RightClick):
+        if action.x is None or action.y is None:
+            raise ActionError("a phone has no pointer: a click needs x and y")
+        x, y = str(action.x), str(action.y)
+        if isinstance(action, RightClick) or (isinstance(action, Click) and action.button == "right"):
+            return Plan((["input", "swipe", x, y, x, y, str(LONG_PRESS_MS)],))
+        taps = 2 if isinstance(action, DoubleClick) else action.num_clicks if isinstance(action, Click) else 1
+        return Plan(tuple(["input", "tap", x, y] for _ in range(taps)))
+    if isinstance(action, Typing):
+        return Plan(tuple(type_commands(action.text)))
+    if isinstance(action, Press | Hotkey):
+        keys = [action.key] if isinstance(action, Press) else action.keys
+        if len(keys) != 1 or keys[0].lower() not in DESKTOP_KEYS:
+            raise ActionError(f"a phone has no key for {'+'.join(keys)!r}; keys it has: {', '.join(DESKTOP_KEYS)} "
+                              "(or use android.navigate_back / android.navigate_home)")
+        return Plan((key_command(DESKTOP_KEYS[keys[0].lower()]),))
+    if isinstance(action, Scroll) and (action.dx or action.dy):
+        direction = ("up" if action.dy > 0 else "down") if action.dy else ("right" if action.dx > 0 else "left")
+        return Plan((scroll_command(direction, (0, 0, *screen), screen),))
     raise ActionError(f"an Android device cannot run {action.kind!r} actions; use the android.* actions")
 
 

@@ -247,6 +247,7 @@ class AndroidTask(_Spec):
 
     Attributes:
         id, instruction: as in :class:`~steadyhand.core.task.Task`.
+        difficulty: for reports (``easy``, ``medium``, ``hard``), as AndroidWorld labels tasks.
         complexity: AndroidWorld's complexity score; the step budget is ``int(10 * complexity)``.
         apps: packages force-stopped before setup (so the task starts from their first screen).
         setup: steps run in order by :meth:`initialize`.
@@ -255,6 +256,7 @@ class AndroidTask(_Spec):
 
     id: str
     instruction: str
+    difficulty: Literal["easy", "medium", "hard", "unknown"] = "unknown"
     complexity: float = Field(1.0, gt=0)
     apps: list[str] = Field(default_factory=list)
     setup: list[SetupStep] = Field(default_factory=list)
@@ -269,7 +271,8 @@ class AndroidTask(_Spec):
         """
         data = {"id": task.id, "instruction": task.instruction, "setup": task.setup,
                 "checks": task.evaluator.get("checks", []),
-                "complexity": task.metadata.get("complexity", 1.0), "apps": task.metadata.get("apps", [])}
+                "complexity": task.metadata.get("complexity", 1.0), "apps": task.metadata.get("apps", []),
+                "difficulty": task.metadata.get("difficulty", "unknown")}
         unknown = set(task.evaluator) - {"checks"}
         if unknown:
             raise DatasetError(f"unknown evaluator keys {sorted(unknown)}; an Android evaluator has 'checks'",
@@ -287,7 +290,8 @@ class AndroidTask(_Spec):
         return Task(id=self.id, instruction=self.instruction, environment="android",
                     setup=[s.model_dump() for s in self.setup],
                     evaluator={"checks": [c.model_dump(exclude_none=True) for c in self.checks]},
-                    metadata={"complexity": self.complexity, "apps": list(self.apps), **metadata})
+                    metadata={"complexity": self.complexity, "apps": list(self.apps), "difficulty": self.difficulty,
+                              **metadata})
 
     @property
     def max_steps(self) -> int:

@@ -154,23 +154,19 @@ class Phone:
         with self.lock:
             root = self.tree()
             dialog = next((n for n in _walk(root) if n.style == "scrim"), None)
-            return render_png(root, (self.state.width, self.state.height), status=self._status_line(),
+            return render_png(root, (self.state.width, self.state.height), clock=self._clock(), icons=self._icons(),
                               toast=self.toast, dim_below=dialog)
 
     def dump(self) -> str:
         with self.lock:
             return dump_xml(self.tree())
 
-    def _status_line(self) -> str:
-        marks = []
-        if self.state.flag("global", "airplane_mode_on"):
-            marks.append("Airplane")
-        if self.state.flag("global", "wifi_on"):
-            marks.append("Wi-Fi")
-        if self.state.flag("global", "bluetooth_on"):
-            marks.append("BT")
-        clock = "12:00" if self.state.get_setting("system", "time_12_24") == "24" else "12:00 PM"
-        return f"{clock}        {'  '.join(marks)}"
+    def _clock(self) -> str:
+        return "12:00" if self.state.get_setting("system", "time_12_24") == "24" else "12:00 PM"
+
+    def _icons(self) -> tuple[str, ...]:
+        flags = (("wifi", "wifi_on"), ("airplane", "airplane_mode_on"), ("bluetooth", "bluetooth_on"))
+        return tuple(icon for icon, key in flags if self.state.flag("global", key))
 
     # --- input ------------------------------------------------------------------------------------
 

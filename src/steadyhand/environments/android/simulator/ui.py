@@ -249,9 +249,26 @@ def _draw_node(draw: ImageDraw.ImageDraw, node: Node) -> None:
         draw.rectangle(node.bounds, fill=(255, 255, 255), outline=DIVIDER, width=2)
 
 
-def render_png(root: Node, size: tuple[int, int], *, status: str = "", toast: str = "",
+def _status_bar(draw: ImageDraw.ImageDraw, width: int, clock: str, icons: tuple[str, ...]) -> None:
+    """The status bar: the clock at the left, icons (drawn, not spelled) at the right."""
+    draw.rectangle((0, 0, width, 80), fill=(241, 243, 244))
+    _text(draw, (40, 18), clock, 38, TEXT)
+    x = width - 60
+    for icon in icons:
+        if icon == "wifi":  # a fan of arcs
+            for r in (12, 24, 36):
+                draw.arc((x - r, 58 - r, x + r, 58 + r), 225, 315, fill=TEXT, width=5)
+        elif icon == "airplane":  # a plane seen from above
+            draw.polygon([(x, 18), (x + 6, 40), (x + 30, 52), (x + 6, 50), (x + 4, 64), (x + 12, 70), (x - 12, 70),
+                          (x - 4, 64), (x - 6, 50), (x - 30, 52), (x - 6, 40)], fill=TEXT)
+        elif icon == "bluetooth":  # the rune's outline
+            draw.line([(x - 10, 30), (x + 10, 50), (x, 62), (x, 18), (x + 10, 30), (x - 10, 50)], fill=TEXT, width=4)
+        x -= 80
+
+
+def render_png(root: Node, size: tuple[int, int], *, clock: str = "", icons: tuple[str, ...] = (), toast: str = "",
                dim_below: Node | None = None) -> bytes:
-    """Draw the tree (and a status bar line and a toast) into PNG bytes.
+    """Draw the tree (and the status bar and a toast) into PNG bytes.
 
     ``dim_below`` is a dialog node: everything drawn before it is darkened, as
     behind a real modal dialog.
@@ -283,9 +300,8 @@ def render_png(root: Node, size: tuple[int, int], *, status: str = "", toast: st
         _draw_node(ImageDraw.Draw(layer), item.node)
     flush()
     draw = ImageDraw.Draw(image)
-    if status:
-        draw.rectangle((0, 0, size[0], 80), fill=(241, 243, 244))
-        _text(draw, (40, 18), status, 38, TEXT)
+    if clock or icons:
+        _status_bar(draw, size[0], clock, icons)
     if toast:
         box = (size[0] // 2 - 360, size[1] - 320, size[0] // 2 + 360, size[1] - 200)
         draw.rounded_rectangle(box, radius=60, fill=(60, 64, 67))
