@@ -12,8 +12,9 @@ numbers the actions' ``index`` takes) and as dicts in ``info["ui_elements"]``
 (bounds in screenshot pixels, the structural candidates for grounding).
 
 Actions: the ``android.*`` kinds of the Action union, AndroidWorld ``JSONAction``
-dicts (``{"action_type": "click", "index": 3}``), and Wait / Done / Fail (as wait,
-status complete, status infeasible). ``status`` terminates the episode; the step
+dicts (``{"action_type": "click", "index": 3}``), Wait / Done / Fail (as wait,
+status complete, status infeasible), and the desktop actions a phone can honour
+(a click at a point is a tap; see :func:`~.actions.plan_desktop_action`). ``status`` terminates the episode; the step
 budget (``int(10 * complexity)``) truncates it. A bad action — an index off the
 list, an unknown app, text the keyboard cannot type, a command the device
 refuses — comes back as ``Observation.error``; a device that stops answering

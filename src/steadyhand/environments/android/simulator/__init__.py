@@ -78,6 +78,14 @@ class SimulatedDevice:
         """Serve on this thread until ``host:kill`` or :meth:`stop`."""
         self._server.serve_forever()
 
+    def request_stop(self) -> None:
+        """Ask :meth:`serve_forever` to return, from any thread (a signal handler), without waiting."""
+        threading.Thread(target=self._server.shutdown, daemon=True).start()
+
+    def close(self) -> None:
+        """Close the listening socket (after serving has stopped)."""
+        self._server.server_close()
+
     def stop(self) -> None:
         """Stop serving and close the listening socket (idempotent)."""
         if self._thread is not None:

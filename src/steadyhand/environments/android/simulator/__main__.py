@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 from types import FrameType
 
 from steadyhand.environments.android.simulator import SimulatedDevice
@@ -28,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
                              height=args.height)
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        threading.Thread(target=device._server.shutdown, daemon=True).start()
+        device.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -36,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         device.serve_forever()
     finally:
-        device._server.server_close()
+        device.close()
     return 0
 
 
