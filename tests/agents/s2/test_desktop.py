@@ -166,7 +166,7 @@ def test_smollm2_with_the_cpu_stand_in_expert_runs_end_to_end(tmp_path: Path) ->
     db = f"sqlite:///{tmp_path}/results.db"
     options = {"grounding": {"candidates": "local:smollm2?max_new_tokens=24"}, "knowledge": False,
                "max_steps": 2, "max_replans": 1, "max_plan_retries": 1, "max_format_retries": 0,
-               "reflection": False, "max_new_tokens": 96}
+               "reflection": False, "max_new_tokens": 200}
     config = RunConfig(suite="desk-mini", agent="s2", model="local:smollm2", task_ids=["mousepad-append-line"],
                        agent_options=options)
     result = run_suite(config, store_url=db, progress=False)
