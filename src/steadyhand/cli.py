@@ -78,6 +78,9 @@ def eval_command(
     option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Agent option KEY=VALUE.")] = None,
     env_option: Annotated[list[str] | None, typer.Option("--env-option", "-e",
                                                          help="Environment option KEY=VALUE.")] = None,
+    grounding: Annotated[list[str] | None, typer.Option(
+        "--grounding", help="Grounding expert NAME=SPEC for agents that ground (repeatable), "
+                            "e.g. textual=tesseract, visual=openai:ui-tars@http://127.0.0.1:8000/v1.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed passed to the environment.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
@@ -86,8 +89,17 @@ def eval_command(
 
     if not suite and not resume:
         _fail(SteadyhandError("give a suite name, or --resume RUN_ID"))
+    agent_options = _options(option, "--option")
+    if grounding:
+        experts = dict(agent_options.get("grounding") or {})
+        for pair in grounding:
+            name, sep, spec = pair.partition("=")  # a SPEC may itself contain '='
+            if not sep or not name or not spec:
+                _fail(SteadyhandError(f"--grounding expects NAME=SPEC, got {pair!r}"))
+            experts[name] = spec
+        agent_options["grounding"] = experts
     config = RunConfig(suite=suite or "", agent=agent, model=model, limit=limit, task_ids=task,
-                       concurrency=concurrency, agent_options=_options(option, "--option"),
+                       concurrency=concurrency, agent_options=agent_options,
                        environment_options=_options(env_option, "--env-option"), seed=seed)
     url = db or default_url()
     try:

@@ -48,3 +48,17 @@ def test_actions_are_immutable() -> None:
     action = ExecuteSQL(query="SELECT 1")
     with pytest.raises(Exception):  # noqa: B017 - pydantic raises its own ValidationError
         action.query = "DROP TABLE x"  # type: ignore[misc]
+
+
+def test_default_factories_render_their_value() -> None:
+    from pydantic import Field
+
+    from steadyhand.core import ActionBase
+
+    class Hotkeys(ActionBase):
+        """Press keys together."""
+
+        kind: str = "test.hotkeys"
+        keys: list[str] = Field(default_factory=list)
+
+    assert "hotkeys(keys: list[str] = [])" in render_action_api([Hotkeys]).replace("Hotkeys", "hotkeys")

@@ -57,6 +57,8 @@ class EpisodeContext:
         checkpointer: LangGraph checkpointer, or None for an in-memory run.
         record_step: called once per executed action; the runner stores it.
         options: agent options from the command line or config.
+        store_url: the run's result store, for agents that keep data beside it (the
+            knowledge base); None outside the runner.
     """
 
     task: Task
@@ -66,6 +68,7 @@ class EpisodeContext:
     checkpointer: Any | None = None
     record_step: Callable[[StepRecord], None] = lambda record: None
     options: dict[str, Any] = field(default_factory=dict)
+    store_url: str | None = None
 
 
 class AgentOutcome(BaseModel):

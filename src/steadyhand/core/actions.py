@@ -421,7 +421,8 @@ def render_action_api(actions: list[type[ActionBase]]) -> str:
                 continue
             piece = f"{name}: {_type_name(field.annotation)}"
             if not field.is_required():
-                piece += f" = {field.default!r}"
+                default = field.get_default(call_default_factory=True)
+                piece += f" = {default!r}"
             params.append(piece)
             if field.description:
                 docs.append(f"    {name}: {field.description}")

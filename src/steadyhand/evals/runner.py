@@ -151,7 +151,7 @@ class EpisodeWorker:
             first = self.env.reset(task, seed=self.config.seed)
             ctx = EpisodeContext(task=task, env=self.env, model=self.model, checkpointer=self.checkpointer,
                                  thread_id=f"{self.run_id}/{task.id}/{attempt}", record_step=record,
-                                 options=self.config.agent_options)
+                                 options=self.config.agent_options, store_url=self.store.url)
             try:
                 outcome = self.agent.run(ctx, first)
             except EnvironmentFault:

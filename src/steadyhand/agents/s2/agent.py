@@ -150,14 +150,18 @@ class S2Agent:
         """Use ``grounder`` instead of building one from the ``grounding`` option."""
         self._grounder = grounder
 
-    def knowledge(self) -> KnowledgeBase | None:
-        """The knowledge base, or None when ``knowledge`` is False (opened on first use)."""
+    def knowledge(self, store_url: str | None = None) -> KnowledgeBase | None:
+        """The knowledge base, or None when ``knowledge`` is False (opened on first use).
+
+        With ``knowledge=True`` it lives in the run's result store (``store_url``, the
+        runner's ``--db``) or, outside the runner, in the default store.
+        """
         if self.knowledge_url is False:
             return None
         if self._knowledge is None:
             from steadyhand.memory.knowledge import KnowledgeBase
 
-            url = self.knowledge_url if isinstance(self.knowledge_url, str) else None
+            url = self.knowledge_url if isinstance(self.knowledge_url, str) else store_url
             self._knowledge = KnowledgeBase(url, embedder=self.embedder, threshold=self.knowledge_threshold,
                                             top_k=self.settings.knowledge_top_k)
         return self._knowledge
@@ -175,7 +179,7 @@ class S2Agent:
     def run(self, ctx: EpisodeContext, first: Observation) -> AgentOutcome:
         """Solve ``ctx.task`` from ``first`` (the observation ``ctx.env.reset`` returned)."""
         try:
-            grounder, knowledge = self.grounder(), self.knowledge()
+            grounder, knowledge = self.grounder(), self.knowledge(ctx.store_url)
         except ConfigurationError as exc:
             return AgentOutcome(status="error", steps=0, error=str(exc))
         settings = self._settings_for(ctx)
