@@ -6,7 +6,7 @@ all-MiniLM-L6-v2 embeddings. For each seed, SEA and the random baseline get the
 same budget of testee calls, the same testee and the same question cache; SEA's
 first step is the baseline's first step.
 
-    .venv/bin/python benchmarks/sea_vs_random.py                # 3 seeds, 180 calls each
+    .venv/bin/python benchmarks/sea_vs_random.py                # 3 seeds, 150 calls each
     .venv/bin/python benchmarks/sea_vs_random.py --budget 600 --seeds 0 1 2 3 4
 
 Prints a table per seed and the mean, draws the curves to ``--out``/curve.png, and
@@ -33,14 +33,14 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budget", type=int, default=180, help="testee calls per method and seed")
+    parser.add_argument("--budget", type=int, default=150, help="testee calls per method and seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--kb", default="debian")
     parser.add_argument("--testee", default="local:smollm2")
     parser.add_argument("--batch-size", type=int, default=10, help="paragraphs per step")
-    parser.add_argument("--top-k-pages", type=int, default=10)
+    parser.add_argument("--top-k-pages", type=int, default=8)
     parser.add_argument("--paragraphs-per-source", type=int, default=5)
-    parser.add_argument("--max-sources", type=int, default=10)
+    parser.add_argument("--max-sources", type=int, default=4)
     parser.add_argument("--questions", type=int, default=1, help="questions per paragraph")
     parser.add_argument("--rephrasings", type=int, default=2)
     parser.add_argument("--max-new-tokens", type=int, default=8)

@@ -67,6 +67,8 @@ class Testee:
         max_new_tokens: reply budget for in-process models (an answer is ``\\box{X}``).
     """
 
+    __test__ = False  # not a pytest class, whatever its name
+
     def __init__(self, spec: str, *, batch_size: int = 16, max_new_tokens: int = 12) -> None:
         provider, _, options = parse_spec(spec)
         if provider in ("local", "hf") and "max_new_tokens" not in options:
