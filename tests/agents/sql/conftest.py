@@ -1,79 +1,16 @@
-"""Fixtures for the SQL agent tests: a small real SQLite database and its tasks."""
+"""Fixtures for the SQL agent tests: the real SQL environment, a small real SQLite database."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from steadyhand.core import ExecuteSQL, Observation, Score, StepResult, SubmitSQL, Task
-from steadyhand.core.actions import ActionBase
-
-
-class StandInSQLEnvironment:
-    """TEMPORARY stand-in following the SQLEnvironment spec until it lands."""
-
-    def __init__(self, row_limit: int = 50, timeout_s: float = 30.0) -> None:
-        self.row_limit, self.timeout_s = row_limit, timeout_s
-        self.submitted: str | None = None
-
-    def reset(self, task: Task, *, seed: int | None = None) -> Observation:
-        self.task, self.submitted = task, None
-        self.conn = sqlite3.connect(task.evaluator["database"])
-        schema = "\n".join(r[0] for r in self.conn.execute("SELECT sql FROM sqlite_master WHERE type='table'"))
-        text = task.instruction + (f"\nEvidence: {task.metadata['evidence']}" if task.metadata.get("evidence") else "")
-        return Observation(text=text, info={"db_id": task.metadata.get("db_id"), "dialect": "sqlite",
-                                            "schema": schema})
-
-    def _run(self, query: str) -> tuple[list[str], list[list[Any]]]:
-        deadline = time.monotonic() + self.timeout_s
-        self.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
-        try:
-            cur = self.conn.execute(query)
-            return [d[0] for d in cur.description or []], [list(r) for r in cur.fetchall()]
-        finally:
-            self.conn.set_progress_handler(None, 0)
-
-    def step(self, action: ActionBase) -> StepResult:
-        assert isinstance(action, ExecuteSQL | SubmitSQL)
-        if isinstance(action, SubmitSQL):
-            self.submitted = action.query
-            return StepResult(observation=Observation(text="submitted"), terminated=True)
-        try:
-            cols, rows = self._run(action.query)
-        except sqlite3.Error as exc:
-            msg = "query timed out" if "interrupted" in str(exc) else str(exc)
-            return StepResult(observation=Observation(error=msg))
-        return StepResult(observation=Observation(columns=cols, rows=rows[: self.row_limit], row_count=len(rows),
-                                                  truncated=len(rows) > self.row_limit))
-
-    def evaluate(self) -> Score:
-        if not self.submitted:
-            return Score(value=0.0)
-        try:
-            got = Counter(map(tuple, self._run(self.submitted)[1]))
-        except sqlite3.Error as exc:
-            return Score(value=0.0, error=str(exc))
-        want = Counter(map(tuple, self._run(self.task.evaluator["gold"])[1]))
-        return Score(value=float(got == want))
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-@pytest.fixture
-def env_class() -> Any:
-    """The SQL environment class under test (the real one once it exists)."""
-    try:
-        from steadyhand.environments.sql import SQLEnvironment
-    except ImportError:
-        return StandInSQLEnvironment
-    return SQLEnvironment
+from steadyhand.core import Score, Task
+from steadyhand.environments.sql import SQLEnvironment
 
 
 @pytest.fixture
@@ -132,8 +69,11 @@ class Episode:
 
 
 @pytest.fixture
-def run_episode(env_class: Any) -> Any:
-    """Run one task through the real environment and the SQL agent with a model spec."""
+def run_episode() -> Any:
+    """Run one task through a real :class:`SQLEnvironment` and the SQL agent.
+
+    The model is ``model`` if given, else built from the spec string.
+    """
     from steadyhand.agents import EpisodeContext
     from steadyhand.agents.sql import SQLAgent
     from steadyhand.models import load
@@ -141,7 +81,7 @@ def run_episode(env_class: Any) -> Any:
     def run(task: Task, spec: str, *, env_options: dict[str, Any] | None = None,
             checkpointer: Any = None, thread_id: str = "thread-1", model: Any = None,
             **agent_options: Any) -> Episode:
-        env = env_class(**(env_options or {}))
+        env = SQLEnvironment(**(env_options or {}))
         model = model if model is not None else load(spec)
         steps: list[Any] = []
         try:

@@ -26,6 +26,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from steadyhand.agents import EpisodeContext, StepRecord
 from steadyhand.agents.sql import SQLAgent
 from steadyhand.core import Task
+from steadyhand.environments.sql import SQLEnvironment
 from steadyhand.models import ScriptedChatModel, UsageTracker
 from steadyhand.models.scripted import Script
 
@@ -53,20 +54,6 @@ class KillingModel(ScriptedChatModel):
         return super()._generate(messages, stop, run_manager, **kwargs)
 
 
-def _environment() -> Any:
-    try:
-        from steadyhand.environments.sql import SQLEnvironment
-    except ImportError:  # TEMPORARY until the real environment lands
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("standin", Path(__file__).with_name("conftest.py"))
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.StandInSQLEnvironment()
-    return SQLEnvironment()
-
-
 def main() -> None:
     config = json.loads(Path(sys.argv[1]).read_text())
     task = Task.model_validate_json(config["task"])
@@ -76,7 +63,7 @@ def main() -> None:
     conn = sqlite3.connect(config["checkpoints"], check_same_thread=False)
     saver = SqliteSaver(conn)
     saver.setup()
-    env = _environment()
+    env = SQLEnvironment()
     first = env.reset(task)
 
     def record(step: StepRecord) -> None:

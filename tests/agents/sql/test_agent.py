@@ -15,8 +15,10 @@ from steadyhand.agents import AgentOutcome
 from steadyhand.agents.sql import SQLAgent
 from steadyhand.agents.sql.graph import Settings, observe, prompt_window, route_reply
 from steadyhand.agents.sql.prompts import render
-from steadyhand.core import Observation, Task, agents
+from steadyhand.core import Observation, Score, StepResult, Task, agents
+from steadyhand.core.actions import ActionBase
 from steadyhand.core.errors import ConfigurationError
+from steadyhand.environments.sql import SQLEnvironment
 
 GOLD = "SELECT count(*) FROM singer WHERE country = 'France'"
 FENCED_GOLD = f"```sql\n{GOLD}\n```"
@@ -30,6 +32,10 @@ def test_registered_as_sql() -> None:
 def test_bad_options_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="max_steps"):
         SQLAgent(max_steps=0)
+    with pytest.raises(ConfigurationError, match="schema_style"):
+        SQLAgent(schema_style="xml")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="max_new_tokens"):
+        SQLAgent(max_new_tokens=0)
 
 
 def test_solves_a_task_and_records_every_step(music_task: Task, run_episode: Any, write_script: Any) -> None:
@@ -147,16 +153,40 @@ def test_a_query_that_runs_forever_comes_back_as_an_error(music_task: Task, run_
     assert ep.outcome.status == "terminated" and ep.score.value == 1.0
 
 
+class CatalogOnly:
+    """The real environment behind only the Environment protocol: no ``schema_text()``.
+
+    Stands for a third-party SQL environment that shows no schema at all.
+    """
+
+    def __init__(self, env: SQLEnvironment) -> None:
+        self.env = env
+
+    def reset(self, task: Task, *, seed: int | None = None) -> Observation:
+        return self.env.reset(task, seed=seed)
+
+    def step(self, action: ActionBase) -> StepResult:
+        return self.env.step(action)
+
+    def evaluate(self) -> Score:
+        return self.env.evaluate()
+
+    def close(self) -> None:
+        self.env.close()
+
+
+@pytest.mark.parametrize("catalog_only", [False, True])
 def test_schema_comes_from_the_environment_when_the_observation_has_none(
-        music_task: Task, env_class: Any, write_script: Any) -> None:
+        music_task: Task, write_script: Any, catalog_only: bool) -> None:
     from steadyhand.agents import EpisodeContext
     from steadyhand.models import load
 
     spec = write_script({"rules": [
         {"when": r"\AQuery result:", "reply": "SUBMIT"},
+        # Only a prompt that shows the singer table gets the right query.
         {"when": r"(?s)CREATE TABLE singer.*Question:", "reply": FENCED_GOLD},
     ]})
-    env = env_class()
+    env: Any = CatalogOnly(SQLEnvironment()) if catalog_only else SQLEnvironment()
     steps: list[Any] = []
     try:
         first = env.reset(music_task)
@@ -167,8 +197,13 @@ def test_schema_comes_from_the_environment_when_the_observation_has_none(
         assert outcome.status == "terminated" and env.evaluate().value == 1.0
     finally:
         env.close()
-    assert "sqlite_master" in steps[0].action["query"]  # the catalog read is a recorded step
-    assert [s.index for s in steps] == [0, 1, 2]
+    kinds = [s.action["kind"] for s in steps]
+    if catalog_only:  # the catalog read is a recorded step, outside the query budget
+        assert "sqlite_master" in steps[0].action["query"]
+        assert kinds == ["sql.execute", "sql.execute", "sql.submit"]
+        assert [s.index for s in steps] == [0, 1, 2]
+    else:  # SQLEnvironment.schema_text(): no extra step
+        assert kinds == ["sql.execute", "sql.submit"]
 
 
 def test_a_failing_model_call_ends_with_an_error_not_an_exception(
@@ -203,7 +238,7 @@ def test_a_finished_thread_is_not_run_again(music_task: Task, run_episode: Any, 
     assert other.model_calls == 2  # a new thread is a fresh episode
 
 
-def test_max_new_tokens_reaches_models_that_take_it(music_task: Task, env_class: Any) -> None:
+def test_max_new_tokens_reaches_models_that_take_it(music_task: Task) -> None:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from steadyhand.agents import EpisodeContext
@@ -217,7 +252,7 @@ def test_max_new_tokens_reaches_models_that_take_it(music_task: Task, env_class:
             seen.append(kwargs)
             return super().invoke(*args)
 
-    env = env_class()
+    env = SQLEnvironment()
     try:
         first = env.reset(music_task)
         model = Recording(responses=[FENCED_GOLD, "SUBMIT"])

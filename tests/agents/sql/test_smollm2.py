@@ -12,7 +12,7 @@ import pytest
 
 from steadyhand.core import suites
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.timeout(1800)]
 
 
 def test_smollm2_runs_sql_mini_tasks_end_to_end(run_episode: Any) -> None:
@@ -21,7 +21,9 @@ def test_smollm2_runs_sql_mini_tasks_end_to_end(run_episode: Any) -> None:
     tasks = list(suites.get("sql-mini").load())[:2]  # type: ignore[attr-defined]
     model = load("local:smollm2")
     for task in tasks:
-        ep = run_episode(task, "", model=model, thread_id=task.id, max_steps=3)
+        # Small budgets bound the CPU time: at most 4 replies of 96 tokens per task.
+        ep = run_episode(task, "", model=model, thread_id=task.id, max_steps=2, max_format_retries=1,
+                         max_new_tokens=96)
         assert ep.outcome.status in ("terminated", "truncated"), ep.outcome
         assert ep.outcome.final_answer
         assert ep.steps and ep.steps[-1].action == {"kind": "sql.submit", "query": ep.outcome.final_answer}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 
 from steadyhand.agents.base import AgentOutcome, EpisodeContext
 from steadyhand.agents.sql.graph import Settings, build_graph, recursion_limit
+from steadyhand.agents.sql.schema import SchemaStyle
 from steadyhand.core import EnvironmentFault, Observation, SubmitSQL, agents
 from steadyhand.core.errors import ConfigurationError
 
@@ -29,6 +30,10 @@ class SQLAgent:
             agent submits the best query so far, or ends with status ``error`` if
             no query ever ran.
         schema_chars: the schema text in the prompt is clipped to this many characters.
+        schema_style: ``ddl`` (the environment's schema text, with its sample rows),
+            ``compact`` (one ``table(col, ...)`` line per table) or ``auto``: compact
+            for in-process CPU models (tiny models copy DDL back instead of writing
+            a query) and for DDL longer than ``schema_chars``, DDL otherwise.
         history: reply/feedback exchanges kept in the prompt besides the task.
         max_new_tokens: reply length limit passed to models that take one; ``None``
             means 160 for in-process CPU models and the model's own setting otherwise.
@@ -58,19 +63,27 @@ class SQLAgent:
     name = "sql"
 
     def __init__(self, max_steps: int = 6, max_format_retries: int = 2, schema_chars: int = 4000,
-                 history: int = 3, max_new_tokens: int | None = None) -> None:
+                 schema_style: SchemaStyle = "auto", history: int = 3,
+                 max_new_tokens: int | None = None) -> None:
         if max_steps < 1 or max_format_retries < 0 or schema_chars < 100 or history < 1:
             raise ConfigurationError(
                 "sql agent: need max_steps >= 1, max_format_retries >= 0, schema_chars >= 100, "
                 f"history >= 1 (got {max_steps}, {max_format_retries}, {schema_chars}, {history})"
             )
+        if schema_style not in get_args(SchemaStyle):
+            raise ConfigurationError(f"sql agent: schema_style must be one of {', '.join(get_args(SchemaStyle))}, "
+                                     f"not {schema_style!r}")
+        if max_new_tokens is not None and max_new_tokens < 1:
+            raise ConfigurationError(f"sql agent: max_new_tokens must be positive, not {max_new_tokens}")
         self.settings = Settings(max_steps=max_steps, max_format_retries=max_format_retries,
-                                 schema_chars=schema_chars, history=history, max_new_tokens=max_new_tokens)
+                                 schema_chars=schema_chars, schema_style=schema_style, history=history,
+                                 max_new_tokens=max_new_tokens)
 
     def __repr__(self) -> str:
         s = self.settings
         return (f"SQLAgent(max_steps={s.max_steps}, max_format_retries={s.max_format_retries}, "
-                f"schema_chars={s.schema_chars}, history={s.history}, max_new_tokens={s.max_new_tokens})")
+                f"schema_chars={s.schema_chars}, schema_style={s.schema_style!r}, history={s.history}, "
+                f"max_new_tokens={s.max_new_tokens})")
 
     def run(self, ctx: EpisodeContext, first: Observation) -> AgentOutcome:
         """Solve ``ctx.task`` from ``first`` (the observation ``ctx.env.reset`` returned)."""

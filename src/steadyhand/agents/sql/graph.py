@@ -7,7 +7,8 @@
                                      +-----> submit <---------+
 
 * ``inspect_schema`` (no model call) writes the system and task messages from the
-  first observation's schema, or from the environment when the observation has none.
+  first observation's schema; failing that, from the environment's ``schema_text()``,
+  and failing that, from a catalog query (a recorded step outside the budget).
 * ``draft`` / ``revise`` ask the model; the reply is parsed into a query to run,
   SUBMIT, or a format problem (shown back to the model with the expected format).
 * ``execute`` runs the query (``ExecuteSQL``) and shows the rows or error.
@@ -34,6 +35,7 @@ from langgraph.graph import END, START, StateGraph
 from steadyhand.agents.base import EpisodeContext, StepRecord
 from steadyhand.agents.sql import prompts
 from steadyhand.agents.sql.parsing import parse_reply
+from steadyhand.agents.sql.schema import SchemaStyle, schema_for_prompt
 from steadyhand.core import ExecuteSQL, Observation, StepResult, SubmitSQL
 from steadyhand.models import usage
 
@@ -100,6 +102,7 @@ class Settings:
     max_steps: int = 6
     max_format_retries: int = 2
     schema_chars: int = 4000
+    schema_style: SchemaStyle = "auto"
     history: int = 3
     max_new_tokens: int | None = None
 
@@ -179,10 +182,15 @@ def prompt_window(messages: list[Message], history: int) -> list[Message]:
     return head + keep
 
 
+def _in_process(model: Any) -> bool:
+    """Whether ``model`` runs in this process (``local:``/``hf:``): small, slow, short context."""
+    return "max_new_tokens" in getattr(type(model), "model_fields", {})
+
+
 def _invoke_options(ctx: EpisodeContext, settings: Settings) -> dict[str, Any]:
     """The generation-length keyword the model understands, if any."""
     fields = getattr(type(ctx.model), "model_fields", {})
-    if "max_new_tokens" in fields:  # in-process CPU models: keep replies short
+    if _in_process(ctx.model):  # keep replies short
         return {"max_new_tokens": settings.max_new_tokens or 160}
     if settings.max_new_tokens and "max_tokens" in fields:
         return {"max_tokens": settings.max_new_tokens}
@@ -239,18 +247,27 @@ def build_graph(ctx: EpisodeContext, first: Observation, settings: Settings) -> 
         db_id = str(info.get("db_id") or ctx.task.metadata.get("db_id", ""))
         schema, steps = info.get("schema"), state.get("steps", 0)
         if not isinstance(schema, str) or not schema.strip():
+            schema = env_schema()
+        if not schema:
             schema = read_catalog(state, dialect)
             steps += 1
         question = first.text or ctx.task.instruction
+        shown = schema_for_prompt(schema, dialect=dialect, style=settings.schema_style,
+                                  max_chars=settings.schema_chars, small_model=_in_process(ctx.model))
         return {
             "db_id": db_id, "dialect": dialect, "steps": steps,
             "messages": [
                 {"role": "system", "content": prompts.system_prompt(dialect)},
-                {"role": "user", "content": prompts.task_prompt(
-                    db_id=db_id, schema=prompts.clip(schema, settings.schema_chars), question=question)},
+                {"role": "user", "content": prompts.task_prompt(db_id=db_id, schema=shown, question=question)},
             ],
             "executions": 0, "format_retries": 0, "model_calls": 0, "pending": _NO_USAGE,
         }
+
+    def env_schema() -> str:
+        """The environment's own schema text (``schema_text()``, as ``SQLEnvironment`` has), or ""."""
+        method = getattr(ctx.env, "schema_text", None)
+        text = method() if callable(method) else None
+        return text if isinstance(text, str) and text.strip() else ""
 
     def read_catalog(state: SQLState, dialect: str) -> str:
         """The schema from the database catalog (one recorded step, outside the budget)."""
