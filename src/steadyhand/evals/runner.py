@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -55,6 +56,9 @@ class RunConfig:
         concurrency: worker processes; 1 runs in this process.
         max_infra_retries: reruns of an episode after an infrastructure fault.
         seed: passed to ``Environment.reset``.
+        redact: what is redacted before a step is stored (:func:`steadyhand.safety.redactor`):
+            ``text`` (default: e-mails, phone and card numbers, keys, passwords), ``all`` (and
+            screenshots blurred), ``off``.
     """
 
     suite: str
@@ -67,6 +71,7 @@ class RunConfig:
     concurrency: int = 1
     max_infra_retries: int = 1
     seed: int | None = None
+    redact: str = "text"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
@@ -136,11 +141,14 @@ class EpisodeWorker:
         except LookupError:
             tracker, mark = None, 0
         steps = 0
+        from steadyhand.safety.privacy import redactor
+
+        redact = redactor(self.config.redact)
 
         def record(step: StepRecord) -> None:
             nonlocal steps
             steps += 1
-            self.store.add_step(episode_id, step)
+            self.store.add_step(episode_id, redact(step))
 
         outcome: AgentOutcome | None = None
         score: Score | None = None
@@ -189,6 +197,9 @@ _WORKER: EpisodeWorker | None = None
 
 def _init_worker(config: dict[str, Any], store_url: str, run_id: str) -> None:
     global _WORKER
+    # In-process models would each use every core: share the cores out instead.
+    os.environ.setdefault("STEADYHAND_TORCH_THREADS",
+                          str(max(1, (os.cpu_count() or 1) // max(1, int(config.get("concurrency", 1))))))
     _WORKER = EpisodeWorker(RunConfig.from_dict(config), store_url, run_id)
 
 
