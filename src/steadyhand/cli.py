@@ -185,6 +185,47 @@ def show_command(run_id: Annotated[str, typer.Argument(help="Run id (a unique pr
     store.close()
 
 
+OutOption = Annotated[str, typer.Option("--out", help="Folder to write the HTML report into (created).")]
+
+
+@app.command("report")
+def report_command(run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
+                   out: OutOption, db: DbOption = None) -> None:
+    """Write a static HTML report of one run: metrics, and every episode's trajectory."""
+    from steadyhand.evals import ResultStore
+    from steadyhand.evals.report import write_report
+
+    try:
+        store = ResultStore(db)
+        try:
+            index = write_report(store, run_id, out)
+        finally:
+            store.close()
+    except SteadyhandError as exc:
+        _fail(exc)
+        return
+    console.print(f"report written: {index.resolve().as_uri()}")
+
+
+@app.command("compare")
+def compare_command(run_ids: Annotated[list[str], typer.Argument(help="Run ids to compare.")],
+                    out: OutOption, db: DbOption = None) -> None:
+    """Write a static HTML comparison of several runs (tables and plots), with each run's report."""
+    from steadyhand.evals import ResultStore
+    from steadyhand.evals.report import write_comparison
+
+    try:
+        store = ResultStore(db)
+        try:
+            index = write_comparison(store, run_ids, out)
+        finally:
+            store.close()
+    except SteadyhandError as exc:
+        _fail(exc)
+        return
+    console.print(f"comparison written: {index.resolve().as_uri()}")
+
+
 @app.command("suites")
 def suites_command() -> None:
     """List the suites installed here, with task counts and requirements."""
