@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 
 from steadyhand.agents.base import AgentOutcome, EpisodeContext
 from steadyhand.agents.s2.graph import build_graph, recursion_limit
@@ -20,7 +21,10 @@ from steadyhand.core import EnvironmentFault, Observation, agents
 from steadyhand.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from steadyhand.memory.knowledge import KnowledgeBase
+    from steadyhand.safety.guards import GuardSet
 
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -84,6 +88,14 @@ class S2Agent:
         knowledge_threshold: least cosine similarity for a retrieved experience.
         knowledge_top_k: experiences retrieved per query.
         write_knowledge: write narrative and episodic experience after each episode.
+        guards: safety guards between grounding and acting (:mod:`steadyhand.safety`): ``all``, ``none``
+            (the default) or a comma list of injection, policy, loop, budget, screen.
+        policy: the action policy (a YAML file, YAML text or a mapping); the built-in rules when None.
+        approve: how actions the policy wants confirmed are settled: ``ask`` (the graph interrupts; a
+            confirmer set with :meth:`use_confirmer` answers, else the episode stops, resumable),
+            ``deny`` or ``allow`` (unattended runs).
+        guard_classifier: a model spec for the injection classifier (rules only when None).
+        max_seconds / max_tokens: time and token budgets the budget guard enforces.
 
     ``run`` never raises for what a model says; :class:`~steadyhand.core.EnvironmentFault`
     propagates (the runner handles infrastructure). Checkpoints (``ctx.checkpointer``, thread
@@ -106,7 +118,10 @@ class S2Agent:
                  max_format_retries: int = 2, max_plan_retries: int = 2, max_done_checks: int = 2,
                  reflection: bool = True, vision: bool | None = None, history: int = 6,
                  max_new_tokens: int | None = None, knowledge: bool | str = True, embedder: str = "minilm",
-                 knowledge_threshold: float = 0.45, knowledge_top_k: int = 1, write_knowledge: bool = True) -> None:
+                 knowledge_threshold: float = 0.45, knowledge_top_k: int = 1, write_knowledge: bool = True,
+                 guards: str | list[str] | bool | None = None, policy: Any = None, approve: str = "ask",
+                 guard_classifier: str | None = None, max_seconds: float | None = None,
+                 max_tokens: int | None = None) -> None:
         if max_steps < 1 or max_replans < 0 or max_replans_per_step < 1 or max_format_retries < 0 \
                 or max_plan_retries < 0 or max_done_checks < 1 or history < 1 or knowledge_top_k < 1:
             raise ConfigurationError(
@@ -130,6 +145,12 @@ class S2Agent:
         self.embedder = embedder
         self.knowledge_threshold = knowledge_threshold
         self.write_knowledge = write_knowledge
+        from steadyhand.safety.guards import GuardSet
+
+        self.guards: GuardSet | None = GuardSet.from_options(
+            guards, policy=policy, approve=approve, classifier=guard_classifier, max_seconds=max_seconds,
+            max_tokens=max_tokens)
+        self._confirm: Callable[[dict[str, Any]], Any] | None = None
         self._grounder: Grounder | None = None
         self._knowledge: KnowledgeBase | None = None
 
@@ -149,6 +170,11 @@ class S2Agent:
     def use_grounder(self, grounder: Grounder) -> None:
         """Use ``grounder`` instead of building one from the ``grounding`` option."""
         self._grounder = grounder
+
+    def use_confirmer(self, confirm: Callable[[dict[str, Any]], Any] | None) -> None:
+        """Answer confirmations (``approve=ask``) with ``confirm(request)``: the request has the
+        ``action``, the worker's ``call`` and the ``reasons``; a true answer (or yes/allow) lets it run."""
+        self._confirm = confirm
 
     def knowledge(self, store_url: str | None = None) -> KnowledgeBase | None:
         """The knowledge base, or None when ``knowledge`` is False (opened on first use).
@@ -183,7 +209,10 @@ class S2Agent:
         except ConfigurationError as exc:
             return AgentOutcome(status="error", steps=0, error=str(exc))
         settings = self._settings_for(ctx)
-        rt = Runtime(ctx=ctx, settings=settings, grounder=grounder, knowledge=knowledge, observation=first)
+        if self.guards is not None:
+            self.guards.reset()
+        rt = Runtime(ctx=ctx, settings=settings, grounder=grounder, knowledge=knowledge, observation=first,
+                     guards=self.guards)
         checkpointer = ctx.checkpointer if ctx.checkpointer is not None else InMemorySaver()
         graph = build_graph(rt).compile(checkpointer=checkpointer)
         config: RunnableConfig = {"configurable": {"thread_id": ctx.thread_id},
@@ -191,9 +220,19 @@ class S2Agent:
         snapshot = graph.get_state(config)
         if snapshot.values and not snapshot.next:  # finished before: nothing is asked or done again
             return outcome(snapshot.values)
-        inputs = None if snapshot.next else {"turns": 0}
+        inputs: Any = None if snapshot.next else {"turns": 0}
         try:
-            values = graph.invoke(inputs, config, durability="sync")
+            while True:
+                pending = [i.value for i in graph.get_state(config).interrupts] if snapshot.next else []
+                if pending and self._confirm is not None:
+                    inputs = Command(resume=self._confirm(pending[0]))
+                elif pending:
+                    return AgentOutcome(status="truncated", steps=int(snapshot.values.get("steps", 0)),
+                                        error=f"waiting for confirmation: {pending[0]}")
+                values = graph.invoke(inputs, config, durability="sync")
+                inputs, snapshot = None, graph.get_state(config)
+                if not snapshot.next:
+                    break
         except EnvironmentFault:
             raise
         except Exception as exc:  # a model or graph failure: report it, keep the checkpoint

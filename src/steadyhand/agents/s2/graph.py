@@ -2,7 +2,7 @@
 
 ::
 
-    recall -> manager -> start_subgoal -> worker -> ground -> act -> reflect -> worker ...
+    recall -> manager -> start_subgoal -> worker -> ground -> guard -> act -> reflect -> worker ...
                  ^  |          ^           |  \\                                  |
                  |  +-> check_done -> finish  +-> (done()/fail(): subgoal ended) -+-> manager (replan)
                  +------------ (check said NO) ---+
@@ -25,7 +25,7 @@ from steadyhand.agents.s2 import nodes
 from steadyhand.agents.s2.nodes import Runtime
 from steadyhand.agents.s2.state import S2State, Settings
 
-_PHASE_NODE = {"plan": "manager", "next": "start_subgoal", "ground": "ground", "act": "act",
+_PHASE_NODE = {"plan": "manager", "next": "start_subgoal", "ground": "ground", "act": "guard", "execute": "act",
                "check": "check_done", "finish": "finish"}
 #: Phases that need a worker turn (and so stop when the step budget is spent).
 _TURN_PHASES = frozenset({"plan", "next", "work", "ground"})
@@ -60,6 +60,7 @@ def build_graph(rt: Runtime) -> StateGraph:
         "reflect": partial(nodes.reflect, rt=rt),
         "worker": partial(nodes.worker, rt=rt),
         "ground": partial(nodes.ground, rt=rt),
+        "guard": partial(nodes.guard, rt=rt),
         "act": partial(nodes.act, rt=rt),
         "check_done": partial(nodes.check_done, rt=rt),
         "finish": partial(nodes.finish, rt=rt),
@@ -82,7 +83,7 @@ def build_graph(rt: Runtime) -> StateGraph:
 
 def recursion_limit(settings: Settings) -> int:
     """Supersteps one episode can take at most, with room to spare."""
-    per_turn = 4  # reflect, worker, ground, act
+    per_turn = 5  # reflect, worker, ground, guard, act
     per_replan = settings.max_plan_retries + 2  # the manager's tries and the subgoal start
     return (20 + per_turn * (settings.max_steps + 1) + per_replan * (settings.max_replans + 2)
             + 3 * (settings.max_done_checks + 1))

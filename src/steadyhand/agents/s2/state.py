@@ -75,7 +75,7 @@ class SubgoalRecord(TypedDict):
     actions: list[str]
 
 
-Phase = Literal["plan", "next", "work", "ground", "act", "check", "finish", "end"]
+Phase = Literal["plan", "next", "work", "ground", "act", "execute", "check", "finish", "end"]
 """Where the episode goes next; the graph's routers map it to a node (see :mod:`.graph`)."""
 
 
@@ -114,6 +114,7 @@ class S2State(TypedDict, total=False):
     critique: str                           # the manager's reason for rejecting a DONE
     action_log: list[str]                   # every executed call, for summaries (clipped)
     recent: list[list[str]]                 # [call, screen digest after it] of the last few actions
+    verdicts: list[dict[str, Any]]          # guard verdicts not yet recorded on a step
     pending: Usage
     phase: Phase
     status: Literal["terminated", "truncated", "error"]

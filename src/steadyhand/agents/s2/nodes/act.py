@@ -62,7 +62,7 @@ def act(state: S2State, rt: Runtime) -> dict[str, Any]:
     feedback = f"error: {clip(obs.error, 300)}" if obs.error else "executed"
     update: dict[str, Any] = {
         "steps": state.get("steps", 0) + 1, "pending": NO_USAGE, "replans_since_action": 0,
-        "compiled": None, "grounding": [], "feedback": feedback,
+        "compiled": None, "grounding": [], "feedback": feedback, "verdicts": [],
         "action_log": [*state.get("action_log", []), clip(text, 300)][-ACTION_LOG:],
         "subgoal_actions": [*state.get("subgoal_actions", []), clip(text, 300)],
         "recent": [*state.get("recent", []), [text, screen_digest(obs)]][-RECENT:],
@@ -83,4 +83,4 @@ def finish(state: S2State, rt: Runtime) -> dict[str, Any]:
                  else f"manager: the task is infeasible. {reason}")
     rt.step(state, action, rationale=rationale.strip(), grounding=[])
     return {"steps": state.get("steps", 0) + 1, "pending": NO_USAGE, "phase": "end", "status": "terminated",
-            "final": final, "action_log": [*state.get("action_log", []), f"{final}()"][-ACTION_LOG:]}
+            "verdicts": [], "final": final, "action_log": [*state.get("action_log", []), f"{final}()"][-ACTION_LOG:]}

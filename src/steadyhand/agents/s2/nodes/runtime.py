@@ -25,6 +25,7 @@ from steadyhand.models import usage
 
 if TYPE_CHECKING:
     from steadyhand.memory.knowledge import KnowledgeBase
+    from steadyhand.safety.guards import GuardSet
 
 RATIONALE_CHARS = 2000
 HISTORY_ITEM_CHARS = 300
@@ -57,6 +58,8 @@ class Runtime:
         grounder: turns element descriptions into screen targets.
         knowledge: the knowledge base, or None when memory is off.
         observation: the latest observation (the screen the next action sees).
+        guards: the safety guards (None: off); with injection screening on, screen text in
+            prompts is spotlighted (marked as untrusted data).
     """
 
     ctx: EpisodeContext
@@ -65,6 +68,7 @@ class Runtime:
     knowledge: KnowledgeBase | None
     observation: Observation
     invoke_options: dict[str, Any] = field(default_factory=dict)
+    guards: GuardSet | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -85,7 +89,12 @@ class Runtime:
 
     def screen(self) -> str:
         """How prompts refer to the current screen."""
-        return screen_text(self.observation, vision=self.settings.vision)
+        text = screen_text(self.observation, vision=self.settings.vision)
+        if self.guards is not None and "injection" in self.guards.names:
+            from steadyhand.safety.spotlight import spotlight
+
+            return spotlight(text)
+        return text
 
     def ask(self, system: str, user: str) -> tuple[str, Usage]:
         """One model call with the current screenshot attached (when the model sees images)."""
@@ -115,6 +124,10 @@ class Runtime:
         result = self.ctx.env.step(action)
         env_s = time.perf_counter() - started
         cost = state.get("pending", NO_USAGE)
+        verdicts = list(state.get("verdicts", []))
+        if self.guards is not None:
+            tokens = cost["input_tokens"] + cost["output_tokens"]
+            verdicts += [v.model_dump() for v in self.guards.after(action, before, result.observation, tokens=tokens)]
         self.ctx.record_step(StepRecord(
             index=state.get("steps", 0),
             action=action.model_dump(),
@@ -126,6 +139,7 @@ class Runtime:
             input_tokens=cost["input_tokens"],
             output_tokens=cost["output_tokens"],
             grounding=grounding,
+            guard_verdicts=verdicts,
             screenshot=before.screenshot,
         ))
         self.observation = result.observation
