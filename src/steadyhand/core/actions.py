@@ -367,13 +367,76 @@ ANDROID_ACTIONS: tuple[type[ActionBase], ...] = (
 """The Android action classes, in AndroidWorld's order."""
 
 
+# --- web pages (steadyhand.environments.web: Playwright in Chromium) ------------------------
+
+
+class WebClick(ActionBase):
+    """Click an element by its ARIA role and name, by its visible text, or a point of the page."""
+
+    kind: Literal["web.click"] = "web.click"
+    api_name: ClassVar[str] = "click"
+    role: str | None = Field(None, description="ARIA role (button, link, checkbox...), with name.")
+    name: str | None = Field(None, description="The element's accessible name (with role).")
+    text: str | None = Field(None, description="Visible text of the element (instead of role and name).")
+    x: int | None = Field(None, ge=0, description="Page x in pixels (with y, instead of an element).")
+    y: int | None = Field(None, ge=0, description="Page y in pixels (with x, instead of an element).")
+
+    @model_validator(mode="after")
+    def _target(self) -> WebClick:
+        ways = [self.role is not None or self.name is not None, self.text is not None,
+                self.x is not None or self.y is not None]
+        if sum(ways) != 1 or (ways[0] and (self.role is None or self.name is None)) \
+                or (ways[2] and (self.x is None or self.y is None)):
+            raise ValueError("give role and name, or text, or x and y")
+        return self
+
+
+class WebType(ActionBase):
+    """Type into a field found by its label or accessible name (filled), or into the focused element."""
+
+    kind: Literal["web.type"] = "web.type"
+    api_name: ClassVar[str] = "type"
+    text: str = Field(description="The text to type.")
+    field: str | None = Field(None, description="The field's label or accessible name; omit for the focus.")
+    submit: bool = Field(False, description="Press Enter afterwards.")
+
+
+class WebScroll(ActionBase):
+    """Scroll the page: positive dy shows what is below."""
+
+    kind: Literal["web.scroll"] = "web.scroll"
+    api_name: ClassVar[str] = "scroll"
+    dy: int = Field(description="Pixels to scroll down (negative: up).")
+
+
+class WebNavigate(ActionBase):
+    """Open a URL in the current tab."""
+
+    kind: Literal["web.navigate"] = "web.navigate"
+    api_name: ClassVar[str] = "navigate"
+    url: str = Field(min_length=1, description="The URL to open.")
+
+
+class WebPress(ActionBase):
+    """Press a key or a combination (Playwright names: Enter, Tab, Escape, Control+A)."""
+
+    kind: Literal["web.press"] = "web.press"
+    api_name: ClassVar[str] = "press"
+    key: str = Field(min_length=1, description="Key name.")
+
+
+WEB_ACTIONS: tuple[type[ActionBase], ...] = (WebClick, WebType, WebScroll, WebNavigate, WebPress)
+"""The web action classes."""
+
+
 Action = Annotated[
     Wait | Done | Fail | ExecuteSQL | SubmitSQL
     | QueryFunction | CheckCandidate | SubmitCandidate
     | MoveTo | Click | MouseDown | MouseUp | RightClick | DoubleClick | DragTo | Scroll | Typing | Press
     | KeyDown | KeyUp | Hotkey | PyAutoGUICode
     | AndroidClick | AndroidLongPress | AndroidInputText | AndroidScroll | AndroidNavigateHome | AndroidNavigateBack
-    | AndroidOpenApp | AndroidKeyboardEnter | AndroidWait | AndroidAnswer | AndroidStatus,
+    | AndroidOpenApp | AndroidKeyboardEnter | AndroidWait | AndroidAnswer | AndroidStatus
+    | WebClick | WebType | WebScroll | WebNavigate | WebPress,
     Field(discriminator="kind"),
 ]
 """Every action steadyhand knows, discriminated by ``kind``."""
