@@ -72,7 +72,10 @@ def eval_command(
                                        "scripted:FILE, vllm:M.")] = "local:smollm2",
     limit: Annotated[int | None, typer.Option(help="Run only the first N tasks.")] = None,
     task: Annotated[list[str] | None, typer.Option("--task", help="Run only this task (repeatable).")] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes (Ray: episodes in flight).")] = 1,
+    executor: Annotated[str, typer.Option(help="Where episodes run: local (processes here) or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster HOST:PORT for --executor ray; "
+                                                    "default: start a local one.")] = None,
     db: DbOption = None,
     resume: Annotated[str | None, typer.Option(help="Resume this run id: finished episodes are kept.")] = None,
     option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Agent option KEY=VALUE.")] = None,
@@ -98,11 +101,12 @@ def eval_command(
                 _fail(SteadyhandError(f"--grounding expects NAME=SPEC, got {pair!r}"))
             experts[name] = spec
         agent_options["grounding"] = experts
-    config = RunConfig(suite=suite or "", agent=agent, model=model, limit=limit, task_ids=task,
-                       concurrency=concurrency, agent_options=agent_options,
-                       environment_options=_options(env_option, "--env-option"), seed=seed)
     url = db or default_url()
     try:
+        config = RunConfig(suite=suite or "", agent=agent, model=model, limit=limit, task_ids=task,
+                           concurrency=concurrency, agent_options=agent_options,
+                           environment_options=_options(env_option, "--env-option"), seed=seed,
+                           executor=executor, ray_address=ray_address)
         result = run_suite(config, store_url=url, resume=resume, progress=not quiet and sys.stderr.isatty())
     except KeyboardInterrupt as exc:
         run_id = exc.args[0] if exc.args else "RUN_ID"
@@ -260,6 +264,10 @@ def _mount_sub_apps() -> None:
         from steadyhand.environments.desktop.osworld.cli import osworld_app
 
         app.add_typer(osworld_app, name="osworld", help="OSWorld task files: check what runs here.")
+    if find_spec("networkx") is not None and find_spec("numpy") is not None:
+        from steadyhand.evals.sea.cli import sea_app
+
+        app.add_typer(sea_app, name="sea", help="SEA: search a model's knowledge gaps under a budget.")
 
 
 _mount_sub_apps()

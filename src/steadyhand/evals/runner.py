@@ -59,6 +59,9 @@ class RunConfig:
         redact: what is redacted before a step is stored (:func:`steadyhand.safety.redactor`):
             ``text`` (default: e-mails, phone and card numbers, keys, passwords), ``all`` (and
             screenshots blurred), ``off``.
+        executor: ``local`` (this process or a process pool) or ``ray`` (Ray actors,
+            see :mod:`steadyhand.evals.executors`; ``concurrency`` episodes in flight).
+        ray_address: the Ray cluster to join (``HOST:PORT``); None starts a local one.
     """
 
     suite: str
@@ -72,6 +75,12 @@ class RunConfig:
     max_infra_retries: int = 1
     seed: int | None = None
     redact: str = "text"
+    executor: str = "local"
+    ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.executor not in ("local", "ray"):
+            raise ConfigurationError(f"unknown executor {self.executor!r}: use local or ray")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
@@ -224,7 +233,8 @@ def run_suite(config: RunConfig, *, store_url: str | None = None, resume: str | 
 
     Args:
         config: what to run. Ignored when resuming: the stored configuration is used,
-            except ``concurrency``, which may change between attempts.
+            except ``concurrency``, ``executor`` and ``ray_address``, which may change
+            between attempts.
         store_url: SQLAlchemy URL of the result store (default: :func:`default_url`).
         resume: a run id; its finished episodes are kept and the rest rerun.
         progress: show a progress bar on the terminal.
@@ -241,6 +251,7 @@ def run_suite(config: RunConfig, *, store_url: str | None = None, resume: str | 
             run_id = run.id
             stored = RunConfig.from_dict(run.config)
             stored.concurrency = config.concurrency
+            stored.executor, stored.ray_address = config.executor, config.ray_address
             config = stored
             suite = resolve_suite(config.suite)
             pending = set(store.pending_tasks(run_id))
@@ -293,7 +304,11 @@ def _execute(config: RunConfig, store_url: str, run_id: str, tasks: list[Task],
             return False
 
         try:
-            if config.concurrency <= 1:
+            if config.executor == "ray":
+                from steadyhand.evals.executors import execute_ray
+
+                execute_ray(config, store_url, run_id, tasks, account)
+            elif config.concurrency <= 1:
                 worker = EpisodeWorker(config, store_url, run_id)
                 try:
                     queue = list(tasks)

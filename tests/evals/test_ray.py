@@ -1,0 +1,167 @@
+"""The Ray executor on a real local Ray cluster (a head and one worker node, 127.0.0.1).
+
+The cluster is started by the fixture with ``ray start --block`` in its own process
+groups and stopped by those ids. Runs use the real suites, environments and agents
+with the scripted oracle models, so scores are exact: Ray must give the same ones as
+the local executor.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from steadyhand.core import ConfigurationError
+from steadyhand.evals import ResultStore, RunConfig, resolve_suite, run_suite
+
+RAY = Path(sys.executable).with_name("ray")
+
+
+def test_unknown_executor_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="unknown executor"):
+        RunConfig(suite="sql-mini", model="scripted:x", executor="dask")
+
+
+def test_cli_refuses_an_unknown_executor(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from steadyhand.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "sql-mini", "--model", "scripted:x", "--executor", "dask",
+                                      "--db", f"sqlite:///{tmp_path / 'r.db'}"])
+    assert result.exit_code == 2 and "unknown executor" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the node's process group (``ray start --block`` then stops its services), then SIGKILL."""
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            time.sleep(1)  # let its services go too before the hard kill of the group
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[str]:
+    """``HOST:PORT`` of a two-node Ray cluster (1 CPU each); this process is connected to it."""
+    ray = pytest.importorskip("ray", reason="pip install 'steadyhand[ray]'")
+    if not RAY.exists():
+        pytest.skip(f"no ray command next to {sys.executable}")
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    temp = tempfile.mkdtemp(prefix="sh-ray-", dir="/tmp")  # short: Ray puts Unix sockets in it
+    common = ["--num-cpus=1", "--node-ip-address=127.0.0.1", "--object-store-memory=100000000",
+              "--disable-usage-stats", "--block"]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    nodes: list[subprocess.Popen[bytes]] = []
+    log = open(Path(temp) / "fixture.log", "wb")  # noqa: SIM115 - closed in finally
+    try:
+        nodes.append(subprocess.Popen([str(RAY), "start", "--head", f"--port={port}", "--include-dashboard=false",
+                                       f"--temp-dir={temp}", *common], stdout=log, stderr=log, env=env,
+                                      start_new_session=True))
+        _wait_for_port(port, nodes[0])
+        nodes.append(subprocess.Popen([str(RAY), "start", f"--address={address}", *common], stdout=log,
+                                      stderr=log, env=env, start_new_session=True))
+        ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
+        deadline = time.monotonic() + 120
+        while sum(n["Alive"] for n in ray.nodes()) < 2:
+            if time.monotonic() > deadline or any(n.poll() is not None for n in nodes):
+                pytest.fail("the Ray worker node did not join: " + (Path(temp) / "fixture.log").read_text()[-2000:])
+            time.sleep(0.5)
+        yield address
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        for node in reversed(nodes):
+            _stop(node)
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"ray head exited with {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    pytest.fail("the Ray head did not open its port")
+
+
+def _oracle(suite: str, folder: Path) -> str:
+    if suite == "sql-mini":
+        from steadyhand.agents.sql import write_oracle_script
+    else:
+        from steadyhand.agents.codearc import write_oracle_script
+    return f"scripted:{write_oracle_script(resolve_suite(suite).load(), folder / f'{suite}.json')}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suite", ["sql-mini", "codearc-mini"])
+def test_ray_gives_the_same_scores_as_local(ray_cluster: str, suite: str, tmp_path: Path) -> None:
+    import ray
+
+    model = _oracle(suite, tmp_path)
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    local = run_suite(RunConfig(suite=suite, model=model, limit=6), store_url=url, progress=False)
+    remote = run_suite(RunConfig(suite=suite, model=model, limit=6, executor="ray", ray_address=ray_cluster,
+                                 concurrency=2), store_url=url, progress=False)
+    assert ray.is_initialized()  # the executor joined the fixture's connection and left it open
+    assert sorted(r.task_id for r in remote.results) == sorted(r.task_id for r in local.results)
+    assert all(r.status == "done" for r in remote.results)
+    store = ResultStore(url)
+    try:
+        by_task: list[dict[str, Any]] = [{e["task_id"]: (e["status"], e["scores"], e["steps"] > 0)
+                                          for e in store.episodes(r.run_id)} for r in (local, remote)]
+        assert by_task[0] == by_task[1] and len(by_task[0]) == 6
+        assert all(scores["score"] == 1.0 for _, scores, _ in by_task[1].values())
+        assert store.get_run(remote.run_id).config["executor"] == "ray"
+        assert store.get_run(remote.run_id).status == "finished"
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_ray_resume_reruns_only_unfinished_episodes(ray_cluster: str, tmp_path: Path) -> None:
+    """A run cut short (episodes left ``running``) is finished on Ray by ``resume``."""
+    model = _oracle("sql-mini", tmp_path)
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    first = run_suite(RunConfig(suite="sql-mini", model=model, limit=4), store_url=url, progress=False)
+    store = ResultStore(url)
+    try:
+        episodes = store.episodes(first.run_id)
+        store.start_episode(first.run_id, episodes[1]["task_id"])  # as if killed mid-episode
+        store.set_run_status(first.run_id, "interrupted")
+        kept = {e["task_id"]: e["attempt"] for e in episodes}
+        again = run_suite(RunConfig(suite="", model="", executor="ray", ray_address=ray_cluster, concurrency=2),
+                          store_url=url, resume=first.run_id, progress=False)
+        assert [r.task_id for r in again.results] == [episodes[1]["task_id"]]
+        after = store.episodes(first.run_id)
+        assert all(e["status"] == "done" and e["scores"]["score"] == 1.0 for e in after)
+        assert {e["task_id"]: e["attempt"] for e in after} == {**kept, episodes[1]["task_id"]: 3}
+    finally:
+        store.close()
