@@ -85,6 +85,8 @@ def eval_command(
         "--grounding", help="Grounding expert NAME=SPEC for agents that ground (repeatable), "
                             "e.g. textual=tesseract, visual=openai:ui-tars@http://127.0.0.1:8000/v1.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed passed to the environment.")] = None,
+    approve: Annotated[str | None, typer.Option(help="How guarded agents settle actions the safety policy wants "
+                                                "confirmed: ask, deny or allow (agent option approve).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run every task of a suite with an agent and a model; store and summarise the results."""
@@ -93,6 +95,10 @@ def eval_command(
     if not suite and not resume:
         _fail(SteadyhandError("give a suite name, or --resume RUN_ID"))
     agent_options = _options(option, "--option")
+    if approve is not None:
+        if approve not in ("ask", "deny", "allow"):
+            _fail(SteadyhandError(f"--approve must be ask, deny or allow, not {approve!r}"))
+        agent_options["approve"] = approve
     if grounding:
         experts = dict(agent_options.get("grounding") or {})
         for pair in grounding:
