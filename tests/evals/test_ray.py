@@ -1,21 +1,14 @@
 """The Ray executor on a real local Ray cluster (a head and one worker node, 127.0.0.1).
 
-The cluster is started by the fixture with ``ray start --block`` in its own process
-groups and stopped by those ids. Runs use the real suites, environments and agents
+The cluster is started by the fixture (:func:`local_ray_cluster`: ``ray start --block``
+in their own process groups) and stopped by those ids. Runs use the real suites, environments and agents
 with the scripted oracle models, so scores are exact: Ray must give the same ones as
 the local executor.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +17,7 @@ import pytest
 
 from steadyhand.core import ConfigurationError
 from steadyhand.evals import ResultStore, RunConfig, resolve_suite, run_suite
-
-RAY = Path(sys.executable).with_name("ray")
+from steadyhand.evals.executors import local_ray_cluster
 
 
 def test_unknown_executor_is_refused() -> None:
@@ -43,73 +35,19 @@ def test_cli_refuses_an_unknown_executor(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "unknown executor" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the node's process group (``ray start --block`` then stops its services), then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(wait)
-            time.sleep(1)  # let its services go too before the hard kill of the group
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[str]:
     """``HOST:PORT`` of a two-node Ray cluster (1 CPU each); this process is connected to it."""
     ray = pytest.importorskip("ray", reason="pip install 'steadyhand[ray]'")
-    if not RAY.exists():
+    if not Path(sys.executable).with_name("ray").exists():
         pytest.skip(f"no ray command next to {sys.executable}")
-    port = _free_port()
-    address = f"127.0.0.1:{port}"
-    temp = tempfile.mkdtemp(prefix="sh-ray-", dir="/tmp")  # short: Ray puts Unix sockets in it
-    common = ["--num-cpus=1", "--node-ip-address=127.0.0.1", "--object-store-memory=100000000",
-              "--disable-usage-stats", "--block"]
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    nodes: list[subprocess.Popen[bytes]] = []
-    log = open(Path(temp) / "fixture.log", "wb")  # noqa: SIM115 - closed in finally
-    try:
-        nodes.append(subprocess.Popen([str(RAY), "start", "--head", f"--port={port}", "--include-dashboard=false",
-                                       f"--temp-dir={temp}", *common], stdout=log, stderr=log, env=env,
-                                      start_new_session=True))
-        _wait_for_port(port, nodes[0])
-        nodes.append(subprocess.Popen([str(RAY), "start", f"--address={address}", *common], stdout=log,
-                                      stderr=log, env=env, start_new_session=True))
+    with local_ray_cluster(nodes=2, cpus_per_node=1) as address:
         ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
-        deadline = time.monotonic() + 120
-        while sum(n["Alive"] for n in ray.nodes()) < 2:
-            if time.monotonic() > deadline or any(n.poll() is not None for n in nodes):
-                pytest.fail("the Ray worker node did not join: " + (Path(temp) / "fixture.log").read_text()[-2000:])
-            time.sleep(0.5)
-        yield address
-    finally:
-        if ray.is_initialized():
+        try:
+            assert sum(n["Alive"] for n in ray.nodes()) == 2
+            yield address
+        finally:
             ray.shutdown()
-        for node in reversed(nodes):
-            _stop(node)
-        log.close()
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"ray head exited with {process.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    pytest.fail("the Ray head did not open its port")
 
 
 def _oracle(suite: str, folder: Path) -> str:

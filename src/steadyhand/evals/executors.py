@@ -21,8 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from steadyhand.core.errors import ConfigurationError
@@ -115,3 +125,83 @@ def execute_ray(config: RunConfig, store_url: str, run_id: str, tasks: list[Task
                 ray.kill(actor)
         if started:
             ray.shutdown()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop_node(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a ``ray start --block`` process group (it stops its services), then SIGKILL what is left."""
+    for sig, wait in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(wait)
+            time.sleep(1.0)  # its services leave after it; then the group gets the hard kill
+
+
+@contextmanager
+def local_ray_cluster(nodes: int = 2, cpus_per_node: int = 1, timeout_s: float = 120.0) -> Iterator[str]:
+    """A Ray cluster on 127.0.0.1 - a head and ``nodes - 1`` worker nodes - for tests and benchmarks.
+
+    Yields the head's ``HOST:PORT``. Each node is a ``ray start --block`` process in its
+    own process group, stopped by that id on exit (never ``ray stop``, which stops every
+    Ray process of the user). No dashboard, no usage statistics.
+
+    Raises:
+        ConfigurationError: the ``ray`` command is missing, or a node did not come up in time.
+    """
+    ray_cli = Path(sys.executable).with_name("ray")
+    if not ray_cli.exists():
+        raise ConfigurationError(f"no ray command next to {sys.executable}: pip install 'steadyhand[ray]'")
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    temp = tempfile.mkdtemp(prefix="sh-ray-", dir="/tmp")  # short: Ray puts Unix sockets in it
+    common = [f"--num-cpus={cpus_per_node}", "--node-ip-address=127.0.0.1", "--object-store-memory=100000000",
+              "--disable-usage-stats", "--block"]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    started: list[subprocess.Popen[bytes]] = []
+    log_path = Path(temp) / "nodes.log"
+    with open(log_path, "wb") as log:
+        try:
+            started.append(subprocess.Popen(
+                [str(ray_cli), "start", "--head", f"--port={port}", "--include-dashboard=false",
+                 f"--temp-dir={temp}", *common], stdout=log, stderr=log, env=env, start_new_session=True))
+            _wait_until(lambda: _port_open(port), started, timeout_s, log_path, "the Ray head did not open its port")
+            for _ in range(nodes - 1):
+                started.append(subprocess.Popen([str(ray_cli), "start", f"--address={address}", *common],
+                                                stdout=log, stderr=log, env=env, start_new_session=True))
+            _wait_until(lambda: _alive_nodes(ray_cli, address) >= nodes, started, timeout_s, log_path,
+                        "the Ray worker nodes did not join")
+            yield address
+        finally:
+            for process in reversed(started):
+                _stop_node(process)
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _alive_nodes(ray_cli: Path, address: str) -> int:
+    code = ("import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False, logging_level=40); "
+            "print(sum(n['Alive'] for n in ray.nodes()))")
+    result = subprocess.run([sys.executable, "-c", code, address], capture_output=True,
+                            text=True, timeout=60)
+    return int(result.stdout.strip() or 0) if result.returncode == 0 else 0
+
+
+def _wait_until(ready: Callable[[], bool], nodes: list[subprocess.Popen[bytes]], timeout_s: float,
+                log: Path, message: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if time.monotonic() > deadline or any(n.poll() is not None for n in nodes):
+            raise ConfigurationError(f"{message}: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.5)
