@@ -34,6 +34,9 @@ BRIEF_API = {
     "hold_and_press": ["hold_keys", "press_keys"],
     "open": ["app_or_file"],
     "switch_applications": ["app"],
+    "navigate_back": [],
+    "navigate_home": [],
+    "answer": ["text"],
     "save_to_knowledge": ["notes"],
     "wait": ["seconds"],
     "done": [],
@@ -52,8 +55,9 @@ def test_the_api_is_the_one_the_design_names() -> None:
 def test_the_prompt_listing_is_generated_from_the_definitions() -> None:
     listing = render_api()
     headers = {line.split("(")[0]: line for line in listing.splitlines() if not line.startswith(" ")}
-    assert list(headers) == [cls.api_name for cls in S2_API]
-    for cls in S2_API:
+    desktop = [cls for cls in S2_API if cls.api_name not in ("navigate_back", "navigate_home", "answer")]
+    assert list(headers) == [cls.api_name for cls in desktop]
+    for cls in desktop:
         fields = [f for f in cls.model_fields if f != "kind"]
         header = headers[cls.api_name]
         assert [header.find(f"{f}: ") for f in fields] == sorted(header.find(f"{f}: ") for f in fields)
@@ -178,3 +182,71 @@ def test_a_missing_or_wrong_target_is_reported() -> None:
         click.compile({})
     with pytest.raises(GroundingMissing, match="cells"):
         click.compile({"target": _result(CellTarget(cells={"A1": 1}))})
+
+
+def test_calls_compile_to_android_actions_on_the_android_target() -> None:
+    from steadyhand.agents.s2.action_api import NotOnTarget, api_for
+    from steadyhand.core.actions import (
+        AndroidAnswer,
+        AndroidClick,
+        AndroidInputText,
+        AndroidKeyboardEnter,
+        AndroidLongPress,
+        AndroidNavigateBack,
+        AndroidNavigateHome,
+        AndroidOpenApp,
+        AndroidScroll,
+    )
+
+    box = {"target": _result(BoxTarget(left=60, top=320, width=960, height=140))}
+    cases = [
+        ("agent.click('the Save button')", box, AndroidClick(x=540, y=390)),
+        ("agent.click('the note', 1, 'right')", box, AndroidLongPress(x=540, y=390)),
+        ("agent.type('the title field', 'groceries')", box, AndroidInputText(text="groceries", x=540, y=390)),
+        ("agent.type(text='milk')", {}, AndroidInputText(text="milk")),
+        ("agent.type(text='', enter=True)", {}, AndroidKeyboardEnter()),
+        ("agent.scroll('the list', -3)", {}, AndroidScroll(direction="down")),
+        ("agent.scroll('the list', 2)", {}, AndroidScroll(direction="up")),
+        ("agent.scroll('the tabs', -1, True)", {}, AndroidScroll(direction="left")),
+        ("agent.open('Notes')", {}, AndroidOpenApp(app_name="Notes")),
+        ("agent.navigate_back()", {}, AndroidNavigateBack()),
+        ("agent.navigate_home()", {}, AndroidNavigateHome()),
+        ("agent.answer('42')", {}, AndroidAnswer(text="42")),
+        ("agent.wait(2)", {}, Wait(seconds=2)),
+        ("agent.done()", {}, Done()),
+        ("agent.fail()", {}, Fail()),
+    ]
+    for text, targets, expected in cases:
+        call = parse_call(text)[0]
+        assert call.compile(targets, "android") == expected, text
+    assert parse_call("agent.scroll('the list', -3)")[0].requests(target="android") == {}
+    # desktop behaviour is unchanged and the Android-only calls are not on the desktop (nor the reverse)
+    assert parse_call("agent.click('OK')")[0].compile(box) == Click(x=540, y=390)
+    for text, target in (("agent.navigate_back()", "desktop"), ("agent.hotkey(['ctrl', 's'])", "android"),
+                         ("agent.click('OK', 2)", "android"), ("agent.type('f', 'x', True)", "android")):
+        with pytest.raises(NotOnTarget):
+            parse_call(text)[0].compile(box, target)  # type: ignore[arg-type]
+    android = [cls.api_name for cls in api_for("android")]
+    assert android == ["click", "type", "scroll", "open", "navigate_back", "navigate_home", "answer",
+                       "save_to_knowledge", "wait", "done", "fail"]
+    listing = render_api(api_for("android"))
+    assert "navigate_back()" in listing and "hotkey" not in listing and "navigate_back" not in render_api()
+
+
+def test_android_episodes_ground_with_android_ui_first_and_list_only_android_calls() -> None:
+    from steadyhand.agents.s2.grounding import android_grounding, build_grounder
+    from steadyhand.agents.s2.prompts import worker_system
+
+    experts, order = android_grounding({"textual": "tesseract"})
+    assert list(experts) == ["android_ui", "textual"]
+    assert order["click"] == order["type"] == ["android_ui", "textual"]
+    experts, order = android_grounding({"textual": "tesseract", "android_ui": "?min_score=0.8"},
+                                       {"click": ["textual"]})
+    assert experts == {"android_ui": "?min_score=0.8", "textual": "tesseract"}
+    assert order["click"] == ["textual"] and order["type"] == ["android_ui", "textual"]
+    router = build_grounder(*android_grounding({"accessibility": ""})[:1],
+                            order=android_grounding({"accessibility": ""})[1])
+    assert router.plan("click")[0] == "android_ui"  # type: ignore[attr-defined]
+    phone = worker_system("Android", "android")
+    assert "an Android phone" in phone and "navigate_home()" in phone and "hotkey(" not in phone
+    assert "navigate_home" not in worker_system() and "Linux desktop" in worker_system()

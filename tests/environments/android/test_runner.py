@@ -66,4 +66,4 @@ def test_s2_solves_an_android_mini_task_with_a_scripted_model(tmp_path: Path) ->
     assert (episode.status, episode.score) == ("done", 1.0), episode.error
     actions = _steps(result.store_url, result.run_id)["bluetooth_on"]
     # three grounded taps (launcher icon, list entry, switch row), then S2's Done as status complete
-    assert [a["kind"] for a in actions] == ["desktop.click"] * 3 + ["done"]
+    assert [a["kind"] for a in actions] == ["android.click"] * 3 + ["done"]

@@ -7,9 +7,15 @@ definition come
 * the parser (:func:`parse_call`): the worker's reply is read with :mod:`ast` and every
   argument with :func:`ast.literal_eval`; nothing the model writes is ever evaluated,
 * the grounding requests a call needs (:meth:`S2Call.requests`), and
-* the desktop action it becomes once grounded (:meth:`S2Call.compile`): a core
-  :class:`~steadyhand.core.actions.Action` where one fits, otherwise checked pyautogui
-  code that runs inside the desktop.
+* the action it becomes once grounded (:meth:`S2Call.compile`): for the ``desktop``
+  target a core :class:`~steadyhand.core.actions.Action` where one fits, otherwise checked
+  pyautogui code that runs inside the desktop; for the ``android`` target one of the
+  ``android.*`` actions (a tap, ``input_text``, a scroll, ``open_app``...).
+
+Each call lists the targets it exists on (:attr:`S2Call.targets`); the prompt of an
+episode lists only the calls of its target (:func:`api_for`). ``navigate_back``,
+``navigate_home`` and ``answer`` exist on Android only; keyboard, drag and
+spreadsheet calls on the desktop only.
 
 Calls that touch no element (``hotkey``, ``wait``...) need no grounding. ``done`` and
 ``fail`` end the current *subgoal*; the manager decides what that means for the task.
@@ -26,6 +32,15 @@ from pydantic import Field, ValidationError, field_validator
 
 from steadyhand.core.actions import (
     ActionBase,
+    AndroidAnswer,
+    AndroidClick,
+    AndroidInputText,
+    AndroidKeyboardEnter,
+    AndroidLongPress,
+    AndroidNavigateBack,
+    AndroidNavigateHome,
+    AndroidOpenApp,
+    AndroidScroll,
     Click,
     Done,
     Fail,
@@ -46,12 +61,26 @@ from steadyhand.tools.grounding.base import (
 
 #: What a call does to the episode's control flow.
 Effect = Literal["act", "subgoal_done", "subgoal_failed", "note"]
+#: What a call is compiled for: a desktop (pyautogui, ``desktop.*``) or an Android device (``android.*``).
+CompileTarget = Literal["desktop", "android"]
+BOTH: frozenset[str] = frozenset({"desktop", "android"})
+DESKTOP: frozenset[str] = frozenset({"desktop"})
+ANDROID: frozenset[str] = frozenset({"android"})
 
 _KEY = re.compile(r"^[A-Za-z0-9_\-+=\[\]\\;',./`]{1,20}$")
 
 
 class GroundingMissing(ValueError):
     """A call was compiled without a target it needs (a bug in the caller, not the model)."""
+
+
+class NotOnTarget(GroundingMissing):
+    """The call does not exist on the episode's target (``hotkey`` on Android, ``navigate_back`` on a desktop)."""
+
+
+def target_for(environment: str) -> CompileTarget:
+    """The compile target of an episode in ``environment`` (``android`` -> android, else desktop)."""
+    return "android" if environment == "android" else "desktop"
 
 
 def _keys(value: list[str]) -> list[str]:
@@ -82,20 +111,35 @@ class S2Call(ActionBase):
     """Base of every S2 action-API call (not itself callable)."""
 
     effect: ClassVar[Effect] = "act"
+    #: The compile targets the call exists on (and is listed in prompts for).
+    targets: ClassVar[frozenset[str]] = DESKTOP
 
-    def requests(self, app: str | None = None) -> dict[str, GroundingRequest]:
-        """The grounding requests this call needs, by role (``target``, ``start``, ``end``...)."""
+    def requests(self, app: str | None = None, target: CompileTarget = "desktop") -> dict[str, GroundingRequest]:
+        """The grounding requests this call needs on ``target``, by role (``target``, ``start``, ``end``...)."""
         return {}
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase | None:
-        """The desktop action this call becomes, given a result for each of :meth:`requests`.
+    def compile(self, targets: dict[str, GroundingResult], target: CompileTarget = "desktop") -> ActionBase | None:
+        """The action this call becomes on ``target``, given a result for each of :meth:`requests`.
 
         Returns None for calls that touch nothing (``save_to_knowledge``).
 
         Raises:
             GroundingMissing: a needed target is absent or of the wrong kind.
+            NotOnTarget: the call (or this use of it) does not exist on ``target``.
         """
-        raise NotImplementedError
+        if target not in self.targets:
+            raise NotOnTarget(f"{self.api_name}() is not available on {target}")
+        if target == "android":
+            return self.compile_android(targets)
+        return self.compile_desktop(targets)
+
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase | None:
+        """The desktop action (see :meth:`compile`)."""
+        raise NotOnTarget(f"{self.api_name}() is not available on desktop")
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase | None:
+        """The ``android.*`` action (see :meth:`compile`)."""
+        raise NotOnTarget(f"{self.api_name}() is not available on android")
 
     def _target(self, targets: dict[str, GroundingResult], role: str) -> GroundingResult:
         if role not in targets:
@@ -113,6 +157,7 @@ class ClickCall(S2Call):
 
     kind: Literal["s2.click"] = "s2.click"
     api_name: ClassVar[str] = "click"
+    targets: ClassVar[frozenset[str]] = BOTH
     element_description: str = Field(min_length=1, description=(
         "A detailed description of the element to click, with its visible text if it has any."))
     num_clicks: int = Field(1, ge=1, le=3, description="1 for a click, 2 for a double click, 3 for a triple click.")
@@ -124,15 +169,24 @@ class ClickCall(S2Call):
     def _check_keys(cls, value: list[str]) -> list[str]:
         return _keys(value)
 
-    def requests(self, app: str | None = None) -> dict[str, GroundingRequest]:
+    def requests(self, app: str | None = None, target: CompileTarget = "desktop") -> dict[str, GroundingRequest]:
         return {"target": GroundingRequest(action="click", description=self.element_description, app=app)}
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         x, y = _point(self._target(targets, "target"))
         if not self.hold_keys:
             return Click(x=x, y=y, button=self.button, num_clicks=self.num_clicks)
         body = [f"pyautogui.click({x}, {y}, clicks={self.num_clicks}, button={self.button!r})"]
         return PyAutoGUICode(code="\n".join(_hold(self.hold_keys, body)))
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase:
+        """A tap at the element's centre; the right button is a long press (a phone's context menu)."""
+        if self.hold_keys or self.num_clicks > 1:
+            raise NotOnTarget("click() on android is a single tap: no hold_keys, num_clicks=1")
+        x, y = _point(self._target(targets, "target"))
+        if self.button == "right":
+            return AndroidLongPress(x=x, y=y)
+        return AndroidClick(x=x, y=y)
 
 
 class TypeCall(S2Call):
@@ -140,18 +194,19 @@ class TypeCall(S2Call):
 
     kind: Literal["s2.type"] = "s2.type"
     api_name: ClassVar[str] = "type"
+    targets: ClassVar[frozenset[str]] = BOTH
     element_description: str | None = Field(None, description=(
         "The element to type into; None types into the focused element."))
     text: str = Field("", description="The text to type; \\n presses Enter.")
     overwrite: bool = Field(False, description="Select everything in the element and delete it first.")
     enter: bool = Field(False, description="Press Enter after typing.")
 
-    def requests(self, app: str | None = None) -> dict[str, GroundingRequest]:
+    def requests(self, app: str | None = None, target: CompileTarget = "desktop") -> dict[str, GroundingRequest]:
         if not self.element_description:
             return {}
         return {"target": GroundingRequest(action="type", description=self.element_description, app=app)}
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         lines: list[str] = []
         if self.element_description:
             x, y = _point(self._target(targets, "target"))
@@ -168,23 +223,49 @@ class TypeCall(S2Call):
             return Wait(seconds=0)
         return PyAutoGUICode(code="\n".join(lines))
 
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase:
+        """``input_text`` into the element (tapped first) or the focused field.
+
+        The device presses Enter after typing whatever ``enter`` says (AndroidWorld's
+        ``input_text``); ``overwrite`` is not available (long-press and delete instead).
+        """
+        if self.overwrite:
+            raise NotOnTarget("type(overwrite=True) is not available on android")
+        if not self.text:
+            return AndroidKeyboardEnter() if self.enter else Wait(seconds=0)
+        if self.element_description:
+            x, y = _point(self._target(targets, "target"))
+            return AndroidInputText(text=self.text, x=x, y=y)
+        return AndroidInputText(text=self.text)
+
 
 class ScrollCall(S2Call):
     """Scroll over the element: positive clicks scroll up, negative down."""
 
     kind: Literal["s2.scroll"] = "s2.scroll"
     api_name: ClassVar[str] = "scroll"
+    targets: ClassVar[frozenset[str]] = BOTH
     element_description: str = Field(min_length=1, description="The element to scroll over.")
     clicks: int = Field(ge=-50, le=50, description="Wheel clicks: positive up, negative down.")
     shift: bool = Field(False, description="Scroll horizontally instead (positive right).")
 
-    def requests(self, app: str | None = None) -> dict[str, GroundingRequest]:
+    def requests(self, app: str | None = None, target: CompileTarget = "desktop") -> dict[str, GroundingRequest]:
+        if target == "android":  # the device scrolls the screen: nothing to find
+            return {}
         return {"target": GroundingRequest(action="scroll", description=self.element_description, app=app)}
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         x, y = _point(self._target(targets, "target"))
         wheel = "hscroll" if self.shift else "vscroll"
         return PyAutoGUICode(code=f"pyautogui.moveTo({x}, {y})\npyautogui.{wheel}({self.clicks})")
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase:
+        """A screen scroll the way the clicks' sign says (positive: up, or right with ``shift``)."""
+        if self.clicks == 0:
+            return Wait(seconds=0)
+        if self.shift:
+            return AndroidScroll(direction="right" if self.clicks > 0 else "left")
+        return AndroidScroll(direction="up" if self.clicks > 0 else "down")
 
 
 class DragAndDropCall(S2Call):
@@ -201,11 +282,11 @@ class DragAndDropCall(S2Call):
     def _check_keys(cls, value: list[str]) -> list[str]:
         return _keys(value)
 
-    def requests(self, app: str | None = None) -> dict[str, GroundingRequest]:
+    def requests(self, app: str | None = None, target: CompileTarget = "desktop") -> dict[str, GroundingRequest]:
         return {"start": GroundingRequest(action="drag_start", description=self.start_description, app=app),
                 "end": GroundingRequest(action="drag_end", description=self.end_description, app=app)}
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         (x1, y1), (x2, y2) = _point(self._target(targets, "start")), _point(self._target(targets, "end"))
         body = [f"pyautogui.moveTo({x1}, {y1})", f"pyautogui.dragTo({x2}, {y2}, duration=0.5, button='left')"]
         return PyAutoGUICode(code="\n".join(_hold(self.hold_keys, body)))
@@ -219,12 +300,12 @@ class HighlightTextSpanCall(S2Call):
     starting_phrase: str = Field(min_length=1, description="The visible text where the selection starts.")
     ending_phrase: str = Field(min_length=1, description="The visible text where the selection ends.")
 
-    def requests(self, app: str | None = None) -> dict[str, GroundingRequest]:
+    def requests(self, app: str | None = None, target: CompileTarget = "desktop") -> dict[str, GroundingRequest]:
         return {"span": GroundingRequest(action="highlight_text_span", app=app,
                                          description=f"{self.starting_phrase} ... {self.ending_phrase}",
                                          text_span=(self.starting_phrase, self.ending_phrase))}
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         result = self._target(targets, "span")
         if not isinstance(result.target, SpanTarget):
             raise GroundingMissing(f"expert {result.expert} returned {result.target.kind} for a text span")
@@ -269,12 +350,12 @@ class SetCellValuesCall(S2Call):
             cell_index(ref)
         return {ref.strip().upper(): v for ref, v in value.items()}
 
-    def requests(self, app: str | None = None) -> dict[str, GroundingRequest]:
+    def requests(self, app: str | None = None, target: CompileTarget = "desktop") -> dict[str, GroundingRequest]:
         return {"cells": GroundingRequest(
             action="set_cell_values", app=self.app_name or app, description=f"cells {', '.join(self.cells)}",
             context={"cells": dict(self.cells), "sheet": self.sheet_name})}
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         """Keyboard entry in the active sheet: for each cell, Ctrl+Home, arrows to it, type, Enter."""
         result = self._target(targets, "cells")
         if not isinstance(result.target, CellTarget):
@@ -304,7 +385,7 @@ class HotkeyCall(S2Call):
     def _check_keys(cls, value: list[str]) -> list[str]:
         return _keys(value)
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         return Hotkey(keys=self.keys)
 
 
@@ -321,7 +402,7 @@ class HoldAndPressCall(S2Call):
     def _check_keys(cls, value: list[str]) -> list[str]:
         return _keys(value)
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         body = [f"pyautogui.press({k!r})" for k in self.press_keys]
         return PyAutoGUICode(code="\n".join(_hold(self.hold_keys, body)))
 
@@ -331,12 +412,17 @@ class OpenCall(S2Call):
 
     kind: Literal["s2.open"] = "s2.open"
     api_name: ClassVar[str] = "open"
+    targets: ClassVar[frozenset[str]] = BOTH
     app_or_file: str = Field(min_length=1, description="An application's name or a file's name.")
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         return PyAutoGUICode(code=f"pyautogui.press('win')\ntime.sleep(0.5)\n"
                                   f"pyautogui.write({self.app_or_file!r})\ntime.sleep(1.0)\n"
                                   "pyautogui.press('enter')\ntime.sleep(0.5)")
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase:
+        """``open_app`` by the app's launcher name."""
+        return AndroidOpenApp(app_name=self.app_or_file)
 
 
 class SwitchApplicationsCall(S2Call):
@@ -346,11 +432,11 @@ class SwitchApplicationsCall(S2Call):
     api_name: ClassVar[str] = "switch_applications"
     app: str = Field(min_length=1, description="The application or window title, e.g. 'Mousepad'.")
 
-    def requests(self, app: str | None = None) -> dict[str, GroundingRequest]:
+    def requests(self, app: str | None = None, target: CompileTarget = "desktop") -> dict[str, GroundingRequest]:
         return {"target": GroundingRequest(action="click", app=self.app,
                                            description=f"the title bar of the {self.app} window")}
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         x, y = _point(self._target(targets, "target"))
         return Click(x=x, y=y)
 
@@ -360,6 +446,7 @@ class SaveToKnowledgeCall(S2Call):
 
     kind: Literal["s2.save_to_knowledge"] = "s2.save_to_knowledge"
     api_name: ClassVar[str] = "save_to_knowledge"
+    targets: ClassVar[frozenset[str]] = BOTH
     effect: ClassVar[Effect] = "note"
     notes: list[str] = Field(min_length=1, description="The notes, one string each.")
 
@@ -368,7 +455,10 @@ class SaveToKnowledgeCall(S2Call):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    def compile(self, targets: dict[str, GroundingResult]) -> None:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> None:
+        return None
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> None:
         return None
 
 
@@ -377,10 +467,15 @@ class WaitCall(S2Call):
 
     kind: Literal["s2.wait"] = "s2.wait"
     api_name: ClassVar[str] = "wait"
+    targets: ClassVar[frozenset[str]] = BOTH
     seconds: float = Field(1.0, ge=0, le=30, description="Seconds to wait.")
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         return Wait(seconds=self.seconds)
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase | None:
+        """The same action as on the desktop (the android environment accepts it)."""
+        return self.compile_desktop(targets)
 
 
 class DoneCall(S2Call):
@@ -388,10 +483,15 @@ class DoneCall(S2Call):
 
     kind: Literal["s2.done"] = "s2.done"
     api_name: ClassVar[str] = "done"
+    targets: ClassVar[frozenset[str]] = BOTH
     effect: ClassVar[Effect] = "subgoal_done"
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         return Done()
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase | None:
+        """The same action as on the desktop (the android environment accepts it)."""
+        return self.compile_desktop(targets)
 
 
 class FailCall(S2Call):
@@ -399,17 +499,62 @@ class FailCall(S2Call):
 
     kind: Literal["s2.fail"] = "s2.fail"
     api_name: ClassVar[str] = "fail"
+    targets: ClassVar[frozenset[str]] = BOTH
     effect: ClassVar[Effect] = "subgoal_failed"
 
-    def compile(self, targets: dict[str, GroundingResult]) -> ActionBase:
+    def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
         return Fail()
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase | None:
+        """The same action as on the desktop (the android environment accepts it)."""
+        return self.compile_desktop(targets)
+
+
+class NavigateBackCall(S2Call):
+    """Go back: close a dialog or menu, or leave the current screen."""
+
+    kind: Literal["s2.navigate_back"] = "s2.navigate_back"
+    api_name: ClassVar[str] = "navigate_back"
+    targets: ClassVar[frozenset[str]] = ANDROID
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase:
+        return AndroidNavigateBack()
+
+
+class NavigateHomeCall(S2Call):
+    """Go to the home screen."""
+
+    kind: Literal["s2.navigate_home"] = "s2.navigate_home"
+    api_name: ClassVar[str] = "navigate_home"
+    targets: ClassVar[frozenset[str]] = ANDROID
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase:
+        return AndroidNavigateHome()
+
+
+class AnswerCall(S2Call):
+    """Give the answer to a question the task asks (then finish the subgoal with done)."""
+
+    kind: Literal["s2.answer"] = "s2.answer"
+    api_name: ClassVar[str] = "answer"
+    targets: ClassVar[frozenset[str]] = ANDROID
+    text: str = Field(min_length=1, description="The answer.")
+
+    def compile_android(self, targets: dict[str, GroundingResult]) -> ActionBase:
+        return AndroidAnswer(text=self.text)
 
 
 S2_API: tuple[type[S2Call], ...] = (
     ClickCall, TypeCall, ScrollCall, DragAndDropCall, HighlightTextSpanCall, SetCellValuesCall, HotkeyCall,
-    HoldAndPressCall, OpenCall, SwitchApplicationsCall, SaveToKnowledgeCall, WaitCall, DoneCall, FailCall,
+    HoldAndPressCall, OpenCall, SwitchApplicationsCall, NavigateBackCall, NavigateHomeCall, AnswerCall,
+    SaveToKnowledgeCall, WaitCall, DoneCall, FailCall,
 )
 """Every call, in the order the prompt lists them."""
+
+
+def api_for(target: CompileTarget = "desktop") -> tuple[type[S2Call], ...]:
+    """The calls that exist on ``target``, in prompt order."""
+    return tuple(cls for cls in S2_API if target in cls.targets)
 
 _BY_NAME: dict[str, type[S2Call]] = {cls.api_name: cls for cls in S2_API}
 # The names upstream Agent S2 prompts use for some arguments; accepted as keyword aliases.
@@ -420,9 +565,9 @@ _ALIASES: dict[str, dict[str, str]] = {
 }
 
 
-def render_api(calls: tuple[type[S2Call], ...] = S2_API) -> str:
-    """The prompt listing of ``calls``, generated from their definitions."""
-    return render_action_api(list(calls))
+def render_api(calls: tuple[type[S2Call], ...] | None = None) -> str:
+    """The prompt listing of ``calls`` (default: the desktop's), generated from their definitions."""
+    return render_action_api(list(api_for("desktop") if calls is None else calls))
 
 
 def call_from_dict(data: dict[str, Any]) -> S2Call:

@@ -13,8 +13,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from steadyhand.agents.base import AgentOutcome, EpisodeContext
+from steadyhand.agents.s2.action_api import CompileTarget, target_for
 from steadyhand.agents.s2.graph import build_graph, recursion_limit
-from steadyhand.agents.s2.grounding import Grounder, build_grounder
+from steadyhand.agents.s2.grounding import Grounder, android_grounding, build_grounder
 from steadyhand.agents.s2.nodes import Runtime
 from steadyhand.agents.s2.state import S2State, Settings
 from steadyhand.core import EnvironmentFault, Observation, agents
@@ -64,7 +65,8 @@ class S2Agent:
     writes a plan (validated, retried when malformed); only its head subgoal runs; after
     each subgoal is done or failed the manager replans on the fresh screen; the worker
     makes one action-API call per turn after a reflection that flags loops and drift;
-    each call is grounded by the Mixture of Grounding and compiled into a desktop action;
+    each call is grounded by the Mixture of Grounding and compiled into a desktop action (or,
+    in the ``android`` environment, an ``android.*`` action, with ``android_ui`` grounding first);
     a final DONE is checked by the manager against the task.
 
     Args:
@@ -152,6 +154,7 @@ class S2Agent:
             max_tokens=max_tokens)
         self._confirm: Callable[[dict[str, Any]], Any] | None = None
         self._grounder: Grounder | None = None
+        self._grounders: dict[str, Grounder] = {}
         self._knowledge: KnowledgeBase | None = None
 
     def __repr__(self) -> str:
@@ -160,15 +163,23 @@ class S2Agent:
 
     # --- live handles, built once per agent ---------------------------------------------------
 
-    def grounder(self) -> Grounder:
-        """The grounder over the configured experts (built on first use)."""
-        if self._grounder is None:
-            self._grounder = build_grounder(self.experts, order=self.grounding_order,
-                                            min_confidence=self.min_confidence)
-        return self._grounder
+    def grounder(self, target: CompileTarget = "desktop") -> Grounder:
+        """The grounder over the configured experts for ``target`` (built on first use).
+
+        On Android the ``android_ui`` expert is tried first, then the configured ones
+        (:func:`~steadyhand.agents.s2.grounding.android_grounding`).
+        """
+        if self._grounder is not None:
+            return self._grounder
+        if target not in self._grounders:
+            experts, order = self.experts, dict(self.grounding_order)
+            if target == "android":
+                experts, order = android_grounding(experts, order)
+            self._grounders[target] = build_grounder(experts, order=order, min_confidence=self.min_confidence)
+        return self._grounders[target]
 
     def use_grounder(self, grounder: Grounder) -> None:
-        """Use ``grounder`` instead of building one from the ``grounding`` option."""
+        """Use ``grounder`` (on every target) instead of building one from the ``grounding`` option."""
         self._grounder = grounder
 
     def use_confirmer(self, confirm: Callable[[dict[str, Any]], Any] | None) -> None:
@@ -205,7 +216,8 @@ class S2Agent:
     def run(self, ctx: EpisodeContext, first: Observation) -> AgentOutcome:
         """Solve ``ctx.task`` from ``first`` (the observation ``ctx.env.reset`` returned)."""
         try:
-            grounder, knowledge = self.grounder(), self.knowledge(ctx.store_url)
+            grounder = self.grounder(target_for(ctx.task.environment))
+            knowledge = self.knowledge(ctx.store_url)
         except ConfigurationError as exc:
             return AgentOutcome(status="error", steps=0, error=str(exc))
         settings = self._settings_for(ctx)

@@ -43,6 +43,28 @@ def miss_reason(request: GroundingRequest, decisions: list[dict[str, Any]]) -> s
     return f"could not find {request.description!r} on the screen ({reasons})"
 
 
+#: The expert tried first on Android: the screen's UI elements, exact and cheap.
+ANDROID_EXPERT = "android_ui"
+#: Request kinds S2 sends on Android.
+ANDROID_KINDS: tuple[str, ...] = ("click", "type", "scroll", "long_press")
+
+
+def android_grounding(experts: Mapping[str, str], order: Mapping[str, Sequence[str]] | None = None,
+                      ) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The experts and order an Android episode uses: ``android_ui`` first, then the configured ones.
+
+    ``android_ui`` is added (with an empty spec) when not configured. Kinds the
+    configured ``order`` names keep their order; the others try ``android_ui`` and then
+    the configured experts in their given order (``textual`` after it, typically).
+    """
+    chosen = {ANDROID_EXPERT: experts.get(ANDROID_EXPERT, ""), **{k: v for k, v in experts.items()
+                                                                   if k != ANDROID_EXPERT}}
+    plan = {kind: list(names) for kind, names in (order or {}).items()}
+    for kind in ANDROID_KINDS:
+        plan.setdefault(kind, list(chosen))
+    return chosen, plan
+
+
 def build_grounder(experts: Mapping[str, str], *, order: Mapping[str, Sequence[str]] | None = None,
                    min_confidence: float = 0.5) -> Grounder:
     """The grounding router over the experts named in ``experts`` (``{name: spec}``).

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from steadyhand.agents.s2.action_api import render_api
+from steadyhand.agents.s2.action_api import CompileTarget, api_for, render_api
 from steadyhand.core.observation import Observation
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
@@ -61,9 +61,9 @@ def manager_system(platform: str = "Linux") -> str:
 
 
 @cache
-def worker_system(platform: str = "Linux") -> str:
-    """The worker's system message, with the action API listing."""
-    return render("worker_system", platform=platform, action_api=render_api())
+def worker_system(platform: str = "Linux", target: CompileTarget = "desktop") -> str:
+    """The worker's system message, with the listing of the calls that exist on ``target``."""
+    return render("worker_system", platform=platform, action_api=render_api(api_for(target)))
 
 
 def screen_text(observation: Observation, *, vision: bool) -> str:

@@ -2,7 +2,8 @@
 
 * ``ground`` sends each of the call's grounding requests to the grounder (the Mixture
   of Grounding router) on the current observation and compiles the call into one
-  desktop action. A miss is shown to the worker, who tries another description.
+  action for the episode's target (desktop, or ``android.*`` on Android). A miss is
+  shown to the worker, who tries another description.
 * ``act`` runs the action in the environment and records it: the action, the worker's
   words, the grounding decisions and the screenshot it was chosen on.
 * ``finish`` ends the episode with DONE (after the manager's check) or FAIL
@@ -30,14 +31,14 @@ def ground(state: S2State, rt: Runtime) -> dict[str, Any]:
     call = call_from_dict(state["call"] or {})
     decisions: list[dict[str, Any]] = []
     targets: dict[str, GroundingResult] = {}
-    for role, request in call.requests().items():
+    for role, request in call.requests(target=rt.target).items():
         routed = rt.grounder.ground(request, rt.observation)
         decisions += [{"role": role, **d} for d in routed.decisions]
         if routed.result is None:
             return _miss(state, rt, miss_reason(request, routed.decisions), decisions)
         targets[role] = routed.result
     try:
-        action = call.compile(targets)
+        action = call.compile(targets, rt.target)
     except GroundingMissing as exc:
         return _miss(state, rt, str(exc), decisions)
     if action is None:  # nothing to execute (handled by the worker; kept for safety)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import BaseMessage
 
 from steadyhand.agents.base import EpisodeContext, StepRecord
+from steadyhand.agents.s2.action_api import CompileTarget, target_for
 from steadyhand.agents.s2.grounding import Grounder
 from steadyhand.agents.s2.prompts import clip, messages, screen_text
 from steadyhand.agents.s2.state import NO_USAGE, Message, S2State, Settings, Usage
@@ -84,8 +85,13 @@ class Runtime:
 
     @property
     def platform(self) -> str:
-        """The desktop's platform as the prompts name it."""
-        return str(self.ctx.task.metadata.get("platform", "Linux"))
+        """The device's platform as the prompts name it (``Linux`` unless the task says; ``Android`` there)."""
+        return str(self.ctx.task.metadata.get("platform", "Android" if self.target == "android" else "Linux"))
+
+    @property
+    def target(self) -> CompileTarget:
+        """What calls compile to in this episode: ``android`` for the android environment, else ``desktop``."""
+        return target_for(self.ctx.task.environment)
 
     def screen(self) -> str:
         """How prompts refer to the current screen."""

@@ -57,7 +57,7 @@ def reflect(state: S2State, rt: Runtime) -> dict[str, Any]:
         return {"reflection": warning}
     user = render("reflection", task=state.get("task", ""), subgoal=state.get("current") or {"name": ""},
                   history=state.get("history", []), loop_warning=warning, screen=rt.screen())
-    text, cost = rt.ask(worker_system(rt.platform), user)
+    text, cost = rt.ask(worker_system(rt.platform, rt.target), user)
     verdict, body = parse_reflection(text)
     reflection = clip(body, REFLECTION_CHARS)
     if warning and verdict != "loop":
@@ -88,7 +88,7 @@ def worker(state: S2State, rt: Runtime) -> dict[str, Any]:
         episodic=state.get("episodic", ""), history=state.get("history", []),
         reflection=state.get("reflection", ""), feedback=state.get("feedback", ""), turn=turn,
         max_turns=settings.max_steps, screen=rt.screen())
-    text, cost = rt.ask(worker_system(rt.platform), user)
+    text, cost = rt.ask(worker_system(rt.platform, rt.target), user)
     update: dict[str, Any] = {"turns": turn, "reply": clip(text, RATIONALE_CHARS),
                               "pending": add_usage(state.get("pending", NO_USAGE), cost), "reflection": ""}
     history = state.get("history", [])
