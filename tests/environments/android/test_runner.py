@@ -67,3 +67,28 @@ def test_s2_solves_an_android_mini_task_with_a_scripted_model(tmp_path: Path) ->
     actions = _steps(result.store_url, result.run_id)["bluetooth_on"]
     # three grounded taps (launcher icon, list entry, switch row), then S2's Done as status complete
     assert [a["kind"] for a in actions] == ["android.click"] * 3 + ["done"]
+
+
+def test_s2_writes_a_note_on_android_with_the_android_ui_expert(tmp_path: Path) -> None:
+    """A task that needs typing: S2's type calls become input_text at the fields android_ui found."""
+    pytest.importorskip("steadyhand.agents.s2")
+    from steadyhand.agents.s2.scripts import write_oracle_script
+
+    spec = write_oracle_script("note_create", tmp_path / "s2.json", directory=S2_ORACLES)
+    result = run_suite(RunConfig(suite="android-mini", agent="s2", model=spec, task_ids=["note_create"],
+                                 agent_options={"grounding": {"android_ui": ""}, "knowledge": False}),
+                       store_url=f"sqlite:///{tmp_path}/runs.db", progress=False)
+    (episode,) = result.results
+    assert (episode.status, episode.score) == ("done", 1.0), episode.error
+    store = ResultStore(result.store_url)
+    try:
+        (ep,) = store.episodes(result.run_id)
+        steps = store.steps(ep["id"])
+    finally:
+        store.close()
+    assert [s.action["kind"] for s in steps] == [
+        "android.open_app", "android.click", "android.input_text", "android.input_text", "android.click", "done"]
+    assert [(s.action["text"], s.action["y"]) for s in steps if s.action["kind"] == "android.input_text"] == [
+        ("groceries", 390), ("milk, eggs, bread", 1350)]  # the title and body fields' centres
+    accepted = [d["expert"] for s in steps for d in s.grounding if d.get("outcome") == "accepted"]
+    assert accepted == ["android_ui"] * 4
