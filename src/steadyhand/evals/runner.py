@@ -328,6 +328,8 @@ def _execute(config: RunConfig, store_url: str, run_id: str, tasks: list[Task],
 def _execute_pool(config: RunConfig, store_url: str, run_id: str, tasks: list[Task],
                   account: Callable[[Task, EpisodeResult], bool]) -> None:
     context = multiprocessing.get_context("spawn")  # no inherited model or database handles
+    with open_checkpointer(store_url):  # create the checkpoint file once, before the workers race to
+        pass
     with ProcessPoolExecutor(max_workers=config.concurrency, mp_context=context, initializer=_init_worker,
                              initargs=(asdict(config), store_url, run_id)) as pool:
         in_flight: dict[Future[EpisodeResult], Task] = {}

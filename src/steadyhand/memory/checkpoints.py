@@ -9,6 +9,7 @@ A SQLite store at ``path.db`` keeps its checkpoints in ``path.checkpoints.db``
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,11 +47,28 @@ def open_checkpointer(store_url: str) -> Iterator[Any]:
 
     path = checkpoint_path_for(store_url)
     conn = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=60)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")  # crash-safe with WAL; see evals.store
     try:
         sqlite_saver = SqliteSaver(conn)
-        sqlite_saver.setup()
+        _prepare(conn, sqlite_saver)
         yield sqlite_saver
     finally:
         conn.close()
+
+
+def _prepare(conn: sqlite3.Connection, saver: Any, *, attempts: int = 50) -> None:
+    """Switch the file to WAL and create the tables, waiting out other processes doing the same.
+
+    Several runner workers open the same file at once; SQLite answers "database is
+    locked" at once (without its busy handler) to a journal-mode change racing
+    another, so the switch is retried here.
+    """
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # crash-safe with WAL; see evals.store
+            saver.setup()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
