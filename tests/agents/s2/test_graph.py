@@ -138,6 +138,17 @@ def test_grounding_a_visible_word_compiles_a_click_on_it(
     assert update["grounding"][0]["expert"] == "textual" and update["grounding"][0]["role"] == "target"
 
 
+def test_a_call_of_another_target_is_refused_with_advice(
+        task: Task, screen: Observation, make_ctx: Any, write_script: Any) -> None:
+    rt = Runtime(ctx=make_ctx(write_script({"default": "-"}), task), settings=Settings(),
+                 grounder=build_grounder({"accessibility": ""}), knowledge=None, observation=screen)
+    assert rt.target == "desktop"
+    update = nodes.ground({"call": {"kind": "s2.navigate_back"}, "history": []}, rt)
+    assert update["phase"] == "work" and update["compiled"] is None
+    assert update["feedback"] == ("not executed: navigate_back() is not available on desktop. "
+                                  "Use one of the actions listed for you.")
+
+
 def test_retrieved_experience_reaches_the_manager_and_the_worker(
         tmp_path: Path, task: Task, screen: Observation, make_ctx: Any, write_script: Any) -> None:
     kb = KnowledgeBase(f"sqlite:///{tmp_path}/kb.db", embedder="hashing", threshold=0.3)

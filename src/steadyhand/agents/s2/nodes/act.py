@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from steadyhand.agents.s2.action_api import GroundingMissing, call_from_dict
+from steadyhand.agents.s2.action_api import GroundingMissing, NotOnTarget, call_from_dict
 from steadyhand.agents.s2.grounding import miss_reason
 from steadyhand.agents.s2.nodes.runtime import Runtime, screen_digest, trimmed
 from steadyhand.agents.s2.prompts import clip
@@ -39,6 +39,8 @@ def ground(state: S2State, rt: Runtime) -> dict[str, Any]:
         targets[role] = routed.result
     try:
         action = call.compile(targets, rt.target)
+    except NotOnTarget as exc:  # the model's mistake, not grounding's: say so plainly
+        return _miss(state, rt, str(exc), decisions, advice="Use one of the actions listed for you.")
     except GroundingMissing as exc:
         return _miss(state, rt, str(exc), decisions)
     if action is None:  # nothing to execute (handled by the worker; kept for safety)
@@ -46,8 +48,10 @@ def ground(state: S2State, rt: Runtime) -> dict[str, Any]:
     return {"phase": "act", "compiled": action.model_dump(), "grounding": decisions}
 
 
-def _miss(state: S2State, rt: Runtime, problem: str, decisions: list[dict[str, Any]]) -> dict[str, Any]:
-    feedback = f"grounding failed: {problem}. Describe the element differently or use another action."
+def _miss(state: S2State, rt: Runtime, problem: str, decisions: list[dict[str, Any]], *,
+          advice: str = "") -> dict[str, Any]:
+    feedback = (f"not executed: {problem}. {advice}" if advice else
+                f"grounding failed: {problem}. Describe the element differently or use another action.")
     return {"phase": "work", "compiled": None, "grounding": decisions, "feedback": feedback,
             "history": trimmed(state.get("history", []), {"role": "feedback", "content": feedback},
                                rt.settings.history)}
