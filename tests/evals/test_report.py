@@ -227,3 +227,10 @@ def test_cli_writes_reports(runs: dict[str, Any], tmp_path: Path) -> None:
     assert (tmp_path / "two" / "runs" / runs["bad"] / "index.html").is_file()
     result = cli.invoke(app, ["report", "no-such-run", "--out", str(tmp_path / "x"), "--db", runs["url"]])
     assert result.exit_code == 2 and "no run" in result.output
+
+
+def test_png_size_reads_the_header_and_refuses_other_bytes() -> None:
+    from steadyhand.evals.report.build import png_size
+
+    assert png_size(_png(31, 17)) == (31, 17)
+    assert png_size(b"\xff\xd8\xff\xe0 a jpeg") is None and png_size(b"") is None
