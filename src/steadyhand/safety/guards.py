@@ -45,24 +45,29 @@ def parse_guards(value: str | list[str] | bool | None) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
+_POINTING = ("click", "tap", "navigate", "open", "press", "pyautogui")
+
+
+def _phrase(text: str, *, drop_stop: bool) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return " ".join(w for w in words if not (drop_stop and w in _STOP))
 
 
 def follows_injection(facts: ActionFacts, snippets: list[str]) -> str:
-    """What in the action repeats the suspicious screen text (its target, typed text or URL); "" if nothing."""
+    """What in the action repeats the suspicious screen text (its typed text, or its target or URL as a
+    phrase, for clicks and navigation); "" if nothing. Short values (under 4 characters) never count:
+    they repeat by chance."""
     joined = " ".join(" ".join(s.split()).lower() for s in snippets)
     if not joined:
         return ""
-    words = _words(joined)
     text = " ".join(facts.text.split()).lower()
     if len(text) >= 4 and text in joined:
         return f"typed text {facts.text!r}"
-    target = _words(facts.target)
-    if target and target <= words and len("".join(target)) >= 4:
+    if not any(word in facts.kind for word in _POINTING):  # typing is judged by what it types
+        return ""
+    target = _phrase(facts.target, drop_stop=True)
+    if len(target.replace(" ", "")) >= 4 and f" {target} " in f" {_phrase(joined, drop_stop=False)} ":
         return f"target {facts.target!r}"
-    if facts.domain and facts.kind.endswith("navigate") and facts.domain.lower() in joined:
-        return f"URL on host {facts.domain!r}"
     return ""
 
 

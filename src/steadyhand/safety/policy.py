@@ -96,13 +96,16 @@ class ActionFacts(BaseModel):
 
     @classmethod
     def of(cls, action: ActionBase, *, target: str = "", application: str = "", url: str = "") -> ActionFacts:
-        """Facts from the action's fields plus what the agent knows (the element it meant, the app, the URL)."""
+        """Facts from the action's fields plus what the agent knows (the element it meant, the app, the URL).
+
+        ``target`` (what the agent meant to act on) replaces the action's own target fields when given.
+        """
         data = action.model_dump()
         texts = [_flat(data[f]) for f in TEXT_FIELDS if data.get(f) is not None]
         targets = [_flat(data[f]) for f in TARGET_FIELDS if data.get(f) is not None]
         own_url = str(data.get("url") or "")
         host = urlparse(own_url or url).hostname or ""
-        return cls(kind=action.kind, target=" ".join([target, *targets]).strip(), text="\n".join(texts),
+        return cls(kind=action.kind, target=target or " ".join(targets), text="\n".join(texts),
                    application=application, domain=host)
 
 

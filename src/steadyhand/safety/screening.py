@@ -55,6 +55,7 @@ RULES: tuple[InjectionRule, ...] = (
 )
 """The curated injection patterns; each match is reported with its rule name and snippet."""
 
+SNIPPET_CHARS = 600
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\u2062\u2063\u2064\ufeff\U000e0000-\U000e007f]")
 
 
@@ -72,9 +73,11 @@ def scan(text: str, source: str = "text") -> list[Finding]:
     findings = []
     for rule in RULES:
         match = rule.pattern.search(text)
-        if match:
-            start, end = max(0, match.start() - 80), min(len(text), match.end() + 160)
-            findings.append(Finding(rule.name, source, " ".join(text[start:end].split())))
+        if match:  # the lines the match spans: the element that holds the injected text
+            start = text.rfind("\n", 0, match.start()) + 1
+            end = text.find("\n", match.end())
+            line = text[start:end if end >= 0 else len(text)]
+            findings.append(Finding(rule.name, source, " ".join(line.split())[:SNIPPET_CHARS]))
     hidden = _INVISIBLE.findall(text)
     if len(hidden) >= 3:
         findings.append(Finding("invisible-characters", source, f"{len(hidden)} invisible characters"))
@@ -121,10 +124,10 @@ class InjectionScreen:
         """Screen one observation."""
         texts = screen_texts(observation)
         findings = [f for source, text in texts.items() for f in scan(text, source)]
-        visible = (texts.get("page", "") + " " + texts.get("ocr", "")).lower()
-        if visible.strip():
+        if texts.get("page") or texts.get("ocr"):  # what only assistive technology (and agents) would read
+            seen = {f.rule for f in findings if f.source in ("page", "ocr")}
             findings += [Finding("accessibility-only", f.source, f.snippet)
-                         for f in findings if f.source == "accessibility" and f.snippet[:40].lower() not in visible]
+                         for f in findings if f.source == "accessibility" and f.rule not in seen]
         label = None
         if self.classifier is not None and texts:
             label = self._classify("\n".join(texts.values())[: self.max_chars])

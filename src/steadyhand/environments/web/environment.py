@@ -4,7 +4,7 @@ Each episode serves its task's pages with a fresh :class:`~.server.SiteServer` o
 127.0.0.1 and opens them in a new browser context. Requests to any other host are
 aborted by route interception (``allow_hosts``) and recorded as blocked.
 
-Tasks::
+Tasks (``{base}`` in pages and in the start path becomes ``http://127.0.0.1:PORT``)::
 
     setup:     [{"pages": {"/": "<html>...", "/shop": "..."}}, {"open": "/"}]
     evaluator: {"submit": {"field": "value"}}          # solved when /submit received these fields
@@ -115,7 +115,7 @@ class WebEnvironment:
             self._context.set_default_timeout(self.timeout_ms)
             self._context.route("**/*", self._route)
             self.page = self._context.new_page()
-            self.page.goto(urljoin(self.server.base, start), wait_until="load")
+            self.page.goto(urljoin(self.server.base, start.replace("{base}", self.server.base)), wait_until="load")
         except Exception as exc:
             raise EnvironmentFault(f"cannot open {start}: {exc}") from exc
         return self.observe()
