@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import socket
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 
 CACHE = Path.home() / ".cache" / "steadyhand" / "grounding-set"
-SET_VERSION = 1
+SET_VERSION = 2
 W, H = 1280, 720
 MARKER = (255, 0, 255)
 
@@ -160,7 +161,8 @@ def _pick(rng: random.Random, candidates: list[dict[str, Any]], k: int,
     from steadyhand.tools.grounding.matching import normalize
 
     names = [normalize(c["name"]) for c in candidates]
-    pool = [f" {n} " for n in names + [normalize(o) for o in others or []] if n]
+    # ``others`` (every label on the screen) includes the candidates themselves; without it, the candidates
+    pool = [f" {n} " for n in ([normalize(o) for o in others] if others is not None else names) if n]
     unique = [c for c, n in zip(candidates, names, strict=True) if n and sum(f" {n} " in o for o in pool) == 1]
     rng.shuffle(unique)
     return unique[:k]
@@ -269,7 +271,7 @@ class Builder:
                 cands = [{"role": "menu", "name": e.name.strip(), "box": [e.left, e.top, e.width, e.height]}
                          for e in bar if e.name.strip()]
             png = self.client.screenshot()
-            others = [e.label for e in elements if e.label] if menu_name is None else [e.name for e in bar]
+            others = [e.label for e in elements if e.label]  # window titles too: an item may repeat one
             self._save(app, png, tree, _pick(self.rng, cands, self.per_screen, others))
             if menu_name is not None:
                 self.client.run_pyautogui("pyautogui.press('escape')")
@@ -419,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from steadyhand.tools.grounding.experts import AccessibilityExpert, TextualExpert
 
+    load_before = os.getloadavg()[0]
+
     textual = TextualExpert("tesseract")
     baseline = TextualExpert("tesseract?mode=page")
     experts = {"textual": measure("textual", textual, items, args.cache_dir, reset=textual.clear_cache)}
@@ -447,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         styles = ", ".join(f"{k} {v['accuracy']:.0%}" for k, v in row["by_style"].items())
         print(f"{name:<22}{row['n']:>6}{row['accuracy']:>10.1%}{row['median_s']:>10.3f}{row['p90_s']:>8.3f}   "
               f"{apps} / {styles}")
+    print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after (latencies grow with it)")
     t = experts["textual"]
     if t["median_s"] and base["median_s"]:
         print(f"textual vs page OCR: accuracy {t['accuracy']:.1%} vs {base['accuracy']:.1%}, median "
@@ -455,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
                                   for k, v in experts.items()},
                       "baseline": {"accuracy": base["accuracy"], "median_s": base["median_s"], "n": base["n"]},
                       "screenshots": len(items), "targets": targets,
+                      "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cpus": os.cpu_count(),
                       "targets_met": bool(t["accuracy"] and t["accuracy"] >= 0.9 and t["median_s"] <= 0.5)}))
     return 0
 

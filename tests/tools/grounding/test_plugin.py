@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import io
 import subprocess
 import sys
@@ -23,7 +24,8 @@ PLUGIN = Path(__file__).resolve().parents[3] / "examples" / "grounding-plugin"
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The plugin installed (not editable) into a temporary target put on sys.path, removed afterwards."""
     target = tmp_path_factory.mktemp("plugin-site")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+    isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *isolation,
                            "--target", str(target), str(PLUGIN)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     sys.path.insert(0, str(target))

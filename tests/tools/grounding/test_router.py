@@ -22,6 +22,7 @@ from steadyhand.tools.grounding import (
     Router,
     build_expert,
     parse_order,
+    parse_specs,
 )
 from steadyhand.tools.grounding.experts import AccessibilityExpert, StructuralExpert
 
@@ -111,3 +112,11 @@ def test_from_specs_builds_registered_experts_and_rejects_bad_ones() -> None:
     grounding.register("not-an-expert", lambda: object(), replace=True)
     with pytest.raises(ConfigurationError, match="lacks"):
         build_expert("not-an-expert")
+
+
+def test_cli_grounding_values_parse_into_specs() -> None:
+    specs = parse_specs(["textual=tesseract?psm=11", "visual=openai:m@http://h:8000/v1?space=0-1000", "accessibility="])
+    assert specs == {"textual": "tesseract?psm=11", "visual": "openai:m@http://h:8000/v1?space=0-1000",
+                     "accessibility": ""}
+    with pytest.raises(ConfigurationError, match="NAME=SPEC"):
+        parse_specs(["tesseract"])

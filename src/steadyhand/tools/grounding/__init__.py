@@ -26,9 +26,9 @@ from steadyhand.tools.grounding.base import (
     register_expert,
 )
 from steadyhand.tools.grounding.coordinates import CoordinateSpace, Resize, ScreenMap, parse_point
-from steadyhand.tools.grounding.router import DEFAULT_ORDER, Decision, Routed, Router, parse_order
+from steadyhand.tools.grounding.router import DEFAULT_ORDER, Decision, Routed, Router, parse_order, parse_specs
 
 __all__ = ["CELL_ACTIONS", "DEFAULT_ORDER", "POINT_ACTIONS", "SPAN_ACTIONS", "BoxTarget", "CellTarget",
            "CoordinateSpace", "Decision", "GroundingError", "GroundingExpert", "GroundingRequest",
            "GroundingResult", "PointTarget", "Resize", "Routed", "Router", "ScreenMap", "SpanTarget", "Target",
-           "build_expert", "parse_order", "parse_point", "register_expert"]
+           "build_expert", "parse_order", "parse_point", "parse_specs", "register_expert"]

@@ -25,7 +25,7 @@ ROLE_WORDS = frozenset((
     "heading", "dropdown", "combo", "combobox", "listbox", "cell", "toolbar", "panel", "pane", "dialog", "input",
     "selector", "slider", "scrollbar", "paragraph", "called", "named", "says", "saying", "reading", "the", "a",
     "an", "of", "in", "on", "at", "to", "for", "with", "near", "next", "top", "bottom", "left", "right", "upper",
-    "lower", "that", "which", "this", "its", "it", "is", "text", "option",
+    "lower", "that", "which", "this", "its", "it", "is", "text", "option", "column", "header", "row", "submenu",
 ))
 
 

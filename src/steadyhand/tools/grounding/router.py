@@ -104,6 +104,23 @@ def parse_order(text: str) -> dict[str, list[str]]:
     return order
 
 
+def parse_specs(items: Sequence[str]) -> dict[str, str]:
+    """``["textual=tesseract", "visual=openai:m@http://h/v1?space=0-1000"]`` (``--grounding`` values) as a mapping.
+
+    Only the first ``=`` separates the name; the spec may hold more. Later items replace earlier ones.
+
+    Raises:
+        ConfigurationError: an item without ``NAME=``.
+    """
+    specs: dict[str, str] = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigurationError(f"--grounding {item!r} must look like NAME=SPEC (SPEC may be empty)")
+        specs[name.strip()] = spec.strip()
+    return specs
+
+
 class Router:
     """Tries experts per action kind in order, with fallback and a record of every decision.
 

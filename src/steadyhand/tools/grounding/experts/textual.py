@@ -5,7 +5,8 @@ Options: ``mode=regions`` (default: read text regions, likely ones first) or
 ``mode=page`` (one OCR pass over the whole screenshot at its own scale: the plain
 approach, kept as a baseline); ``psm`` (tesseract); ``min_score`` (0.6: weaker
 text matches are misses); ``early_stop`` (0.9: a match this good in the first
-batch of regions ends the search); ``first_batch`` (40 regions).
+batch of regions ends the search); ``first_batch`` (8 regions: the likeliest
+regions are read first, then four times as many, then all of them).
 
 Every box is returned in screen pixels: OCR runs on upscaled crops of the
 screenshot, and the screenshot itself may be scaled against the screen
@@ -86,6 +87,25 @@ def best_match(words: list[Word], phrases: list[matching.Phrase]) -> Match | Non
     return best
 
 
+def word_count(gray: np.ndarray, region: Region) -> int:
+    """Words in a region, estimated from gaps in its ink wider than a quarter of its height."""
+    crop = gray[region.top:region.top + region.height, region.left:region.left + region.width]
+    if crop.size == 0 or int(crop.max()) - int(crop.min()) < 24:
+        return 1
+    threshold = (int(crop.max()) + int(crop.min())) / 2
+    ink = crop < threshold if float(np.median(crop)) >= threshold else crop >= threshold
+    columns = ink.any(axis=0)
+    gap, gaps, started = 0, 0, False
+    for has_ink in columns:
+        if has_ink:
+            if started and gap >= max(3, region.height // 4):
+                gaps += 1
+            started, gap = True, 0
+        else:
+            gap += 1
+    return gaps + 1
+
+
 @dataclass
 class _Page:
     """One screenshot, decoded once, with its regions and what has been read of it."""
@@ -121,7 +141,7 @@ class TextualExpert:
             raise GroundingError(f"textual expert: mode must be regions or page, not {self.mode!r}")
         self.min_score = take_float(options, "min_score", 0.6)
         self.early_stop = take_float(options, "early_stop", 0.9)
-        self.first_batch = int(take_float(options, "first_batch", 40))
+        self.first_batch = max(1, int(take_float(options, "first_batch", 8)))
         engine_options: dict[str, Any] = {}
         if head == "tesseract" and "psm" in options:
             engine_options["psm"] = int(take_float(options, "psm", 11))
@@ -198,26 +218,33 @@ class TextualExpert:
     # --- grounding ----------------------------------------------------------------------------
 
     def _plausible(self, page: _Page, phrase: matching.Phrase) -> list[Region]:
-        """Regions whose shape fits the phrase's length, likeliest first."""
+        """Regions whose shape fits the phrase (length for its height, number of words), likeliest first."""
         chars = max(1, len(phrase.text.strip()))
+        words = max(1, len(phrase.text.split()))
         scored = []
         for region in self._regions(page):
             ratio = (region.width * page.map.sx) / (chars * max(1.0, region.height * page.map.sy))
             if 0.2 <= ratio <= 1.3:
-                scored.append((abs(math.log(ratio / 0.55)), region))
+                misfit = abs(math.log(ratio / 0.55)) + 0.35 * abs(word_count(page.gray, region) - words)
+                scored.append((misfit, region))
         scored.sort(key=lambda item: item[0])
         return [region for _, region in scored]
 
     def _find(self, page: _Page, phrases: list[matching.Phrase], *, targeted: bool) -> tuple[Match | None, int]:
+        """The best match, reading likely regions in growing batches and stopping at a near-exact one."""
         if self.mode == "page":
             return best_match(self._page_words(page), phrases), 0
         regions = self._regions(page)
-        first: list[Region] = []
         if targeted:
-            first = self._plausible(page, phrases[0])[:self.first_batch]
-            found = best_match(self._read(page, first), phrases)
-            if found and found.score >= self.early_stop and found.phrase is phrases[0]:
-                return found, len(first)
+            likely = self._plausible(page, phrases[0])
+            read: list[Region] = []
+            for size in (self.first_batch, self.first_batch * 4):
+                read = likely[:size]
+                found = best_match(self._read(page, read), phrases)
+                if found and found.score >= self.early_stop and found.phrase is phrases[0]:
+                    return found, len(read)
+                if size >= len(likely):
+                    break
         return best_match(self._read(page, regions), phrases), len(regions)
 
     def ground(self, request: GroundingRequest, observation: Observation) -> GroundingResult:
