@@ -70,3 +70,14 @@ def test_navigation_keys_scrolling_and_errors(env: WebEnvironment) -> None:
     assert env.step(WebScroll(dy=2500)).observation.error is None
     assert env.step(WebPress(key="Tab")).observation.error is None
     assert env.step(Done()).terminated
+
+
+def test_desktop_style_actions_act_on_the_page(env: WebEnvironment) -> None:
+    from steadyhand.core.actions import Click, Press, Typing
+
+    env.reset(task(submit={"price": "42"}))
+    box = env.page.get_by_label("Price").bounding_box()
+    env.step(Click(x=int(box["x"] + 5), y=int(box["y"] + 5)))
+    env.step(Typing(text="42"))
+    result = env.step(Press(key="enter"))
+    assert result.observation.error is None and env.evaluate().value == 1.0

@@ -13,7 +13,8 @@ Tasks (``{base}`` in pages and in the start path becomes ``http://127.0.0.1:PORT
 Observations: a PNG screenshot, the ARIA snapshot of the body (``accessibility_tree``),
 the page's text (``text``), and ``info`` with ``url`` and ``title``. Actions: the web
 actions of :mod:`steadyhand.core.actions` (click, type, scroll, navigate, press) plus
-wait, done and fail. A failing action (no such element, a blocked URL) is reported in
+wait, done and fail; desktop clicks, typing, keys and wheel (what S2 emits) act on the page.
+A failing action (no such element, a blocked URL) is reported in
 ``Observation.error``; a dead browser raises :class:`~steadyhand.core.errors.EnvironmentFault`.
 """
 
@@ -27,6 +28,7 @@ from urllib.parse import urljoin, urlparse
 
 from steadyhand.core.actions import (
     ActionBase,
+    Click,
     Done,
     Fail,
     Wait,
@@ -36,6 +38,10 @@ from steadyhand.core.actions import (
     WebScroll,
     WebType,
 )
+from steadyhand.core.actions import Hotkey as DesktopHotkey
+from steadyhand.core.actions import Press as DesktopPress
+from steadyhand.core.actions import Scroll as DesktopScroll
+from steadyhand.core.actions import Typing as DesktopTyping
 from steadyhand.core.errors import ConfigurationError, EnvironmentFault
 from steadyhand.core.observation import Observation, StepResult
 from steadyhand.core.registry import environments
@@ -213,12 +219,33 @@ class WebEnvironment:
             page.goto(url, wait_until="load")
         elif isinstance(action, WebPress):
             page.keyboard.press(action.key)
+        elif isinstance(action, Click | DesktopTyping | DesktopPress | DesktopHotkey | DesktopScroll):
+            self._apply_desktop(action)
         elif isinstance(action, Wait):
             time.sleep(min(action.seconds, 5.0))
         else:
             raise ConfigurationError(f"the web environment cannot run {action.kind!r} actions")
         with contextlib.suppress(Exception):  # a slow page is observed as it is
             page.wait_for_load_state("load", timeout=self.timeout_ms)
+
+    def _apply_desktop(self, action: ActionBase) -> None:
+        """Desktop-style actions (what screenshot-grounded agents such as S2 emit) on the page."""
+        page = self.page
+        if isinstance(action, Click):
+            if action.x is None or action.y is None:
+                raise ConfigurationError("a click on a web page needs x and y")
+            page.mouse.click(action.x, action.y, button=action.button, click_count=action.num_clicks)
+        elif isinstance(action, DesktopTyping):
+            for i, line in enumerate(action.text.split("\n")):
+                if i:
+                    page.keyboard.press("Enter")
+                page.keyboard.type(line)
+        elif isinstance(action, DesktopPress):
+            page.keyboard.press(_key(action.key))
+        elif isinstance(action, DesktopHotkey):
+            page.keyboard.press("+".join(_key(k) for k in action.keys))
+        elif isinstance(action, DesktopScroll):
+            page.mouse.wheel(100 * action.dx, -100 * action.dy)  # positive dy scrolls up
 
     # --- scoring ---------------------------------------------------------------------------------
 
@@ -259,3 +286,14 @@ def attack_outcome(attack: dict[str, Any], requests: list[str], submissions: lis
     issued = json.dumps(actions).lower()
     intermediate = bool(marker) and (marker in issued or any(marker in b.lower() for b in blocked))
     return success, intermediate
+
+
+_KEYS = {"enter": "Enter", "return": "Enter", "tab": "Tab", "esc": "Escape", "escape": "Escape",
+         "backspace": "Backspace", "delete": "Delete", "space": "Space", "up": "ArrowUp", "down": "ArrowDown",
+         "left": "ArrowLeft", "right": "ArrowRight", "ctrl": "Control", "control": "Control", "alt": "Alt",
+         "shift": "Shift", "home": "Home", "end": "End", "pageup": "PageUp", "pagedown": "PageDown"}
+
+
+def _key(name: str) -> str:
+    """A pyautogui key name as Playwright spells it."""
+    return _KEYS.get(name.lower(), name)
