@@ -94,7 +94,7 @@ def word_count(gray: np.ndarray, region: Region) -> int:
         return 1
     threshold = (int(crop.max()) + int(crop.min())) / 2
     ink = crop < threshold if float(np.median(crop)) >= threshold else crop >= threshold
-    columns = [bool(v) for v in np.asarray(ink).any(axis=0)]
+    columns = [bool(v) for v in np.count_nonzero(ink, axis=0).tolist()]
     gap, gaps, started = 0, 0, False
     for has_ink in columns:
         if has_ink:
