@@ -31,3 +31,14 @@ def test_local_smollm2_converts_once_and_generates(tmp_path: Path, monkeypatch: 
 def test_unknown_local_model() -> None:
     with pytest.raises(ConfigurationError, match="unknown local model"):
         load("local:gpt-5")
+
+
+def test_stop_sequences_end_generation_early() -> None:
+    model = load("local:smollm2?max_new_tokens=120")
+    prompt = "Write a SQL query counting the rows of table singer, in a ```sql block, then explain it."
+    full = model.invoke(prompt)
+    stopped = model.invoke(prompt, stop=["\n```\n"])
+    calls = usage(model).calls
+    assert "\n```\n" in full.content  # the model does close its block and go on
+    assert "\n```\n" not in stopped.content and full.content.startswith(stopped.content)
+    assert calls[-1].output_tokens < calls[-2].output_tokens

@@ -153,6 +153,8 @@ class TransformersChatModel(BaseChatModel):
         sampling: dict[str, Any] = {"do_sample": False}
         if self.temperature > 0:
             sampling = {"do_sample": True, "temperature": self.temperature}
+        if stop:  # end generation at a stop sequence instead of spending tokens past it
+            sampling.update(stop_strings=list(stop), tokenizer=tokenizer)
         with self._lock, torch.inference_mode():
             out = model.generate(**inputs, max_new_tokens=int(kwargs.get("max_new_tokens", self.max_new_tokens)),
                                  pad_token_id=tokenizer.eos_token_id, **sampling)

@@ -182,6 +182,10 @@ def prompt_window(messages: list[Message], history: int) -> list[Message]:
     return head + keep
 
 
+#: The end of a fenced block (an opening fence is followed by a language or code, not a newline).
+CLOSING_FENCE = "\n```\n"
+
+
 def _in_process(model: Any) -> bool:
     """Whether ``model`` runs in this process (``local:``/``hf:``): small, slow, short context."""
     return "max_new_tokens" in getattr(type(model), "model_fields", {})
@@ -190,8 +194,8 @@ def _in_process(model: Any) -> bool:
 def _invoke_options(ctx: EpisodeContext, settings: Settings) -> dict[str, Any]:
     """The generation-length keyword the model understands, if any."""
     fields = getattr(type(ctx.model), "model_fields", {})
-    if _in_process(ctx.model):  # keep replies short
-        return {"max_new_tokens": settings.max_new_tokens or 160}
+    if _in_process(ctx.model):  # keep replies short: stop at the end of the first ```sql block
+        return {"max_new_tokens": settings.max_new_tokens or 160, "stop": [CLOSING_FENCE]}
     if settings.max_new_tokens and "max_tokens" in fields:
         return {"max_tokens": settings.max_new_tokens}
     return {}
