@@ -103,3 +103,41 @@ def test_ray_resume_reruns_only_unfinished_episodes(ray_cluster: str, tmp_path: 
         assert {e["task_id"]: e["attempt"] for e in after} == {**kept, episodes[1]["task_id"]: 3}
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_ray_interrupt_leaves_a_resumable_run(ray_cluster: str, tmp_path: Path) -> None:
+    """Ctrl-C while episodes are in flight: it propagates, the actors go, and resume finishes the run."""
+    import ray
+
+    from steadyhand.core.task import Task
+    from steadyhand.evals.executors import execute_ray
+    from steadyhand.evals.runner import EpisodeResult, select_tasks
+
+    model = _oracle("sql-mini", tmp_path) + "?delay_s=0.2"
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    config = RunConfig(suite="sql-mini", agent="sql", model=model, limit=6, executor="ray",
+                       ray_address=ray_cluster, concurrency=2)
+    store = ResultStore(url)
+    tasks = select_tasks(resolve_suite("sql-mini"), config)
+    run_id = store.create_run(suite="sql-mini", agent="sql", model=model, config=config.__dict__,
+                              task_ids=[t.id for t in tasks])
+    seen: list[str] = []
+
+    def account(task: Task, result: EpisodeResult) -> bool:
+        seen.append(result.status)
+        raise KeyboardInterrupt  # the user pressed Ctrl-C as the first result came in
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            execute_ray(config, url, run_id, tasks, account)
+        assert seen == ["done"] and ray.is_initialized()
+        statuses = [e["status"] for e in store.episodes(run_id)]
+        assert statuses.count("done") >= 1 and statuses.count("pending") >= 3
+        store.set_run_status(run_id, "interrupted")
+        again = run_suite(RunConfig(suite="", model="", executor="ray", ray_address=ray_cluster, concurrency=2),
+                          store_url=url, resume=run_id, progress=False)
+        assert len(again.results) == 6 - statuses.count("done")
+        assert all(e["status"] == "done" and e["scores"]["score"] == 1.0 for e in store.episodes(run_id))
+    finally:
+        store.close()
