@@ -260,7 +260,7 @@ def test_max_new_tokens_reaches_models_that_take_it(music_task: Task) -> None:
         assert SQLAgent(max_new_tokens=64).run(ctx, first).status == "terminated"
     finally:
         env.close()
-    assert seen == [{"max_new_tokens": 64}, {"max_new_tokens": 64}]
+    assert seen == [{"max_new_tokens": 64, "stop": ["\n```\n"]}] * 2
 
 
 # --- pure parts -------------------------------------------------------------------------
