@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.util
 import os
 import time
 import traceback
@@ -210,6 +211,9 @@ def _init_worker(config: dict[str, Any], store_url: str, run_id: str) -> None:
     os.environ.setdefault("STEADYHAND_TORCH_THREADS",
                           str(max(1, (os.cpu_count() or 1) // max(1, int(config.get("concurrency", 1))))))
     _WORKER = EpisodeWorker(RunConfig.from_dict(config), store_url, run_id)
+    # Pool workers end through multiprocessing's exit path, which skips atexit handlers
+    # but runs these: close sandboxes, desktops and connections in an orderly way.
+    multiprocessing.util.Finalize(None, _WORKER.close, exitpriority=10)
 
 
 def _run_in_worker(task_json: str) -> EpisodeResult:
