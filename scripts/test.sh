@@ -16,6 +16,10 @@ tier=${1:-all}
 
 run() { echo "== pytest $*"; python -m pytest -p no:cacheprovider "$@"; }
 
+echo "== lint"
+ruff check src tests benchmarks scripts examples
+mypy
+
 if [ "$tier" = "unit" ]; then
   run -q -m "not slow and not model and not docker and not desktop"
   exit 0
