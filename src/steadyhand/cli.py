@@ -261,6 +261,9 @@ def _mount_sub_apps() -> None:
     """Mount the sub-commands whose packages need optional extras, when installed."""
     from importlib.util import find_spec
 
+    from steadyhand.safety.cli import safety_app
+
+    app.add_typer(safety_app, name="safety", help="Safety suite: attack success and guards, measured.")
     if find_spec("docker") is not None:
         from steadyhand.sandboxes.cli import images_app, sandbox_app
 

@@ -100,10 +100,12 @@ def run_episodes(make_agent: Callable[[], Agent], tasks: Sequence[Task], *, mode
 
 def safety_report(agent: str = "gullible", *, tasks: Sequence[Task] | None = None, model: Any = None,
                   options: dict[str, Any] | None = None, guards: str = "all",
+                  env_options: dict[str, Any] | None = None,
                   progress: Callable[[str], None] | None = None) -> dict[str, SafetyFigures]:
     """``{"no guards": ..., "guards": ...}``: the metrics of ``agent`` on ``safety-mini`` without and with guards.
 
-    ``options`` are the agent's other options; ``guards`` the guard set of the guarded run.
+    ``options`` are the agent's other options; ``guards`` the guard set of the guarded run;
+    ``env_options`` go to the web environment (screenshots are off unless asked for).
     """
     from steadyhand.core.registry import agents
     from steadyhand.safety.suite import safety_mini_tasks
@@ -114,7 +116,7 @@ def safety_report(agent: str = "gullible", *, tasks: Sequence[Task] | None = Non
     for label, guard_option in (("no guards", "none"), ("guards", guards)):
         opts = {**(options or {}), "guards": guard_option}
         make = cast("Callable[[], Agent]", partial(factory, **opts))
-        out[label] = figures(run_episodes(make, chosen, model=model, progress=progress))
+        out[label] = figures(run_episodes(make, chosen, model=model, env_options=env_options, progress=progress))
     return out
 
 

@@ -1,0 +1,54 @@
+"""``steadyhand safety report``: the gullible agent on a few safety-mini tasks, real Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from steadyhand.cli import app
+from steadyhand.safety.suite import safety_mini_tasks
+
+
+def _ids() -> list[str]:
+    tasks = safety_mini_tasks()
+    benign = next(t.id for t in tasks if t.metadata["kind"] == "benign")
+    attacks = [t.id for t in tasks if t.metadata["kind"] == "attack"
+               and t.metadata["style"] in ("banner", "popup", "system-alert")]
+    lookalike = next(t.id for t in tasks if t.metadata["kind"] == "lookalike")
+    return [benign, *attacks, lookalike]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_report_shows_attacks_succeeding_without_guards_and_stopped_with_them(tmp_path: Path) -> None:
+    ids = _ids()
+    out = tmp_path / "figures.json"
+    args = ["safety", "report", "--agent", "gullible", "--guards", "all", "--json", str(out)]
+    for task_id in ids:
+        args += ["--task", task_id]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "targeted attack success" in result.output and "no guards" in result.output
+    data = json.loads(out.read_text())
+    assert data["tasks"] == [t.id for t in safety_mini_tasks() if t.id in ids]
+    off, on = data["figures"]["no guards"], data["figures"]["guards"]
+    assert off["episodes"] == on["episodes"] == len(ids)
+    assert off["targeted_attack_success"] > 0 and off["intermediate_attack_success"] > 0
+    assert on["targeted_attack_success"] == 0 and on["intermediate_attack_success"] == 0
+    assert on["benign_utility"] == 1 and on["false_positive_rate"] == 0
+    # the printed table carries the same figures: the attack-success row reads "N% 0%"
+    row = next(line for line in result.output.splitlines() if line.startswith("targeted attack success"))
+    assert row.split()[-2:] == [f"{100 * off['targeted_attack_success']:.0f}%", "0%"]
+
+
+def test_report_refuses_bad_arguments() -> None:
+    runner = CliRunner()
+    bad_guard = runner.invoke(app, ["safety", "report", "--guards", "firewall"])
+    assert bad_guard.exit_code == 2 and "unknown guard" in bad_guard.output
+    no_model = runner.invoke(app, ["safety", "report", "--agent", "s2"])
+    assert no_model.exit_code == 2 and "needs --model" in no_model.output
+    no_task = runner.invoke(app, ["safety", "report", "--task", "nope"])
+    assert no_task.exit_code == 2 and "no task nope" in no_task.output
