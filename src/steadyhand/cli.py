@@ -87,6 +87,8 @@ def eval_command(
     seed: Annotated[int | None, typer.Option(help="Seed passed to the environment.")] = None,
     approve: Annotated[str | None, typer.Option(help="How guarded agents settle actions the safety policy wants "
                                                 "confirmed: ask, deny or allow (agent option approve).")] = None,
+    redact_inputs: Annotated[bool, typer.Option(help="Redact e-mails, phone and card numbers, keys and passwords "
+                                                "in the text the model sees, not only in stored steps.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run every task of a suite with an agent and a model; store and summarise the results."""
@@ -112,7 +114,8 @@ def eval_command(
         config = RunConfig(suite=suite or "", agent=agent, model=model, limit=limit, task_ids=task,
                            concurrency=concurrency, agent_options=agent_options,
                            environment_options=_options(env_option, "--env-option"), seed=seed,
-                           executor=executor, ray_address=ray_address)
+                           executor=executor, ray_address=ray_address,
+                           redact_inputs=redact_inputs)
         result = run_suite(config, store_url=url, resume=resume, progress=not quiet and sys.stderr.isatty())
     except KeyboardInterrupt as exc:
         run_id = exc.args[0] if exc.args else "RUN_ID"

@@ -60,6 +60,8 @@ class RunConfig:
         redact: what is redacted before a step is stored (:func:`steadyhand.safety.redactor`):
             ``text`` (default: e-mails, phone and card numbers, keys, passwords), ``all`` (and
             screenshots blurred), ``off``.
+        redact_inputs: also redact the text of every model input
+            (:func:`steadyhand.safety.privacy.redact_model_inputs`); images are sent as they are.
         executor: ``local`` (this process or a process pool) or ``ray`` (Ray actors,
             see :mod:`steadyhand.evals.executors`; ``concurrency`` episodes in flight).
         ray_address: the Ray cluster to join (``HOST:PORT``); None starts a local one.
@@ -76,6 +78,7 @@ class RunConfig:
     max_infra_retries: int = 1
     seed: int | None = None
     redact: str = "text"
+    redact_inputs: bool = False
     executor: str = "local"
     ray_address: str | None = None
 
@@ -131,6 +134,10 @@ class EpisodeWorker:
         self._make_env: Callable[[], Environment] = lambda: environments.get(suite.environment)(**env_options)  # type: ignore[assignment,return-value]
         self.env: Environment | None = None
         self.model = load(config.model)
+        if config.redact_inputs:
+            from steadyhand.safety.privacy import redact_model_inputs
+
+            self.model = redact_model_inputs(self.model)
         self.agent: Agent = agents.get(config.agent or suite.default_agent or "")(**config.agent_options)  # type: ignore[assignment]
         self._checkpointer_cm = open_checkpointer(store_url)
         self.checkpointer = self._checkpointer_cm.__enter__()

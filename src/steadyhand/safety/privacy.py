@@ -5,6 +5,8 @@ pass the Luhn check), API keys and passwords with ``[REDACTED:<kind>]``;
 :func:`redact_step` applies it to every text field of a
 :class:`~steadyhand.agents.base.StepRecord` (the runner does so before storing) and,
 when asked, blurs the screenshot's OCR boxes whose words match (:func:`blur_screenshot`).
+:func:`redact_model_inputs` makes a chat model see only redacted text (the runner's
+``redact_inputs`` switch).
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import io
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from steadyhand.agents.base import StepRecord
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
@@ -133,3 +139,65 @@ def _sensitive_spans(line: str) -> list[tuple[int, int]]:
     spans += [m.span() for m in _CARD.finditer(line) if luhn_ok(re.sub(r"\D", "", m.group(0)))]
     spans += [m.span(3) for m in _PASSWORD.finditer(line)]
     return spans
+
+
+def redact_message(message: BaseMessage) -> BaseMessage:
+    """A copy of ``message`` with every text part passed through :func:`redact_text`; images untouched."""
+    content = message.content
+    if isinstance(content, str):
+        new: Any = redact_text(content)
+    else:
+        new = [{**part, "text": redact_text(part["text"])}
+               if isinstance(part, dict) and part.get("type", "text") == "text" and isinstance(part.get("text"), str)
+               else redact_text(part) if isinstance(part, str) else part
+               for part in content]
+    return message.model_copy(update={"content": new})
+
+
+_REDACTING: dict[type[BaseChatModel], type[BaseChatModel]] = {}
+
+
+def _redacting_class(cls: type[BaseChatModel]) -> type[BaseChatModel]:
+    """``cls`` with its input conversion and ``generate``/``agenerate`` redacting every message first."""
+    if cls in _REDACTING:
+        return _REDACTING[cls]
+    if cls in _REDACTING.values():  # already redacting
+        return cls
+    from langchain_core.prompt_values import ChatPromptValue, PromptValue, StringPromptValue
+
+    base: Any = cls
+
+    class Redacting(base):
+        def _convert_input(self, model_input: Any) -> PromptValue:
+            value = super()._convert_input(model_input)
+            if isinstance(value, StringPromptValue):
+                return StringPromptValue(text=redact_text(value.text))
+            return ChatPromptValue(messages=[redact_message(m) for m in value.to_messages()])
+
+        def generate(self, messages: list[list[BaseMessage]], *args: Any, **kwargs: Any) -> Any:
+            return super().generate([[redact_message(m) for m in batch] for batch in messages], *args, **kwargs)
+
+        async def agenerate(self, messages: list[list[BaseMessage]], *args: Any, **kwargs: Any) -> Any:
+            return await super().agenerate([[redact_message(m) for m in batch] for batch in messages], *args,
+                                           **kwargs)
+
+    Redacting.__name__ = Redacting.__qualname__ = f"Redacting{cls.__name__}"
+    Redacting.__doc__ = f"{cls.__name__} that sees only redacted text (see :func:`redact_model_inputs`)."
+    _REDACTING[cls] = Redacting
+    return Redacting
+
+
+def redact_model_inputs(model: BaseChatModel) -> BaseChatModel:
+    """A copy of ``model`` that passes every text part of every message through :func:`redact_text`.
+
+    Images are sent unchanged (blurring them needs OCR; see :func:`blur_screenshot`). The copy
+    is an instance of a subclass of the model's own class, so its fields (``max_new_tokens``,
+    ``max_tokens``), tool binding, and callbacks, the :class:`~steadyhand.models.UsageTracker`
+    included, stay as they were; redaction happens before callbacks fire, so they see what the
+    model sees. Wrapping twice is harmless (redacted text redacts to itself).
+    """
+    import copy
+
+    clone = copy.copy(model)
+    object.__setattr__(clone, "__class__", _redacting_class(type(model)))
+    return clone
