@@ -52,13 +52,15 @@ def print_summary(store: Any, run_id: str) -> None:
     r = summary.run
     table = Table(title=f"{r['suite']} · agent {r['agent']} · model {r['model']} · run {r['id']} ({r['status']})")
     table.add_column(summary.group_by, no_wrap=True)
-    for column in ("tasks", "score", *(c.replace("_", " ") for c in summary.columns), "errors", "tokens in",
-                   "tokens out", "time"):
+    infra = summary.overall.infra_faults > 0  # a column only when infrastructure failed at all
+    for column in ("tasks", "score", *(c.replace("_", " ") for c in summary.columns), "errors",
+                   *(["infra faults (open)"] if infra else []), "tokens in", "tokens out", "time"):
         table.add_column(column, justify="right")
     groups = [*summary.groups, summary.overall]
     for i, g in enumerate(groups):
         extra = [f"{g.components[c]:.3g}" if c in g.components else "-" for c in summary.columns]
         table.add_row(g.name, f"{g.finished}/{g.episodes}", f"{100 * g.score:.1f}%", *extra, str(g.errors),
+                      *([f"{g.infra_faults} ({g.infra_errors})"] if infra else []),
                       str(g.input_tokens), str(g.output_tokens), _fmt_time(g.duration_s),
                       end_section=i == len(groups) - 2)
     console.print(table)
@@ -87,6 +89,8 @@ def eval_command(
     seed: Annotated[int | None, typer.Option(help="Seed passed to the environment.")] = None,
     approve: Annotated[str | None, typer.Option(help="How guarded agents settle actions the safety policy wants "
                                                 "confirmed: ask, deny or allow (agent option approve).")] = None,
+    infra_retries: Annotated[int, typer.Option(min=0, help="Reruns of an episode after an infrastructure fault "
+                                               "(dead sandbox or desktop, model server timeout).")] = 1,
     redact_inputs: Annotated[bool, typer.Option(help="Redact e-mails, phone and card numbers, keys and passwords "
                                                 "in the text the model sees, not only in stored steps.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
@@ -115,7 +119,7 @@ def eval_command(
                            concurrency=concurrency, agent_options=agent_options,
                            environment_options=_options(env_option, "--env-option"), seed=seed,
                            executor=executor, ray_address=ray_address,
-                           redact_inputs=redact_inputs)
+                           redact_inputs=redact_inputs, max_infra_retries=infra_retries)
         result = run_suite(config, store_url=url, resume=resume, progress=not quiet and sys.stderr.isatty())
     except KeyboardInterrupt as exc:
         run_id = exc.args[0] if exc.args else "RUN_ID"
@@ -149,7 +153,8 @@ def runs_command(db: DbOption = None,
         table.add_column(column, no_wrap=column in ("run", "suite"))
     for r in store.list_runs(limit):
         table.add_row(r["id"], r["suite"], r["agent"], r["model"], r["status"], f"{r['done']}/{r['total']}",
-                      str(r["errors"]), f"{r['mean_score']:.3f}" if r["mean_score"] is not None else "-",
+                      str(r["errors"]) + (f" +{r['infra_errors']} infra" if r["infra_errors"] else ""),
+                      f"{r['mean_score']:.3f}" if r["mean_score"] is not None else "-",
                       f"{r['created_at']:%Y-%m-%d %H:%M}")
     console.print(table)
     store.close()

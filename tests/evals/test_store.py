@@ -79,3 +79,20 @@ def test_newer_schema_is_refused_and_reopening_keeps_data(store_url: str) -> Non
 def test_unreachable_store_is_a_clear_error() -> None:
     with pytest.raises(ConfigurationError, match="cannot open result store"):
         ResultStore("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_a_version_1_store_is_upgraded_in_place(store_url: str) -> None:
+    store = ResultStore(store_url)
+    run_id = store.create_run(suite="s", agent="a", model="m", config={}, task_ids=["t1"])
+    with store.engine.begin() as conn:  # what a version-1 store looked like: no infra_faults table
+        conn.execute(text("DROP TABLE infra_faults"))
+        conn.execute(text("UPDATE steadyhand_meta SET value = '1' WHERE key = 'schema_version'"))
+    store.close()
+    upgraded = ResultStore(store_url)
+    assert upgraded.schema_version == SCHEMA_VERSION == 2
+    episode_id, _ = upgraded.start_episode(run_id, "t1")
+    upgraded.finish_episode(episode_id, status="infra_error", score=None, outcome=None, error="desktop died")
+    assert upgraded.infra_faults(run_id) == {"t1": [{"attempt": 1, "error": "desktop died",
+                                                     "at": upgraded.infra_faults(run_id)["t1"][0]["at"]}]}
+    assert [e["infra_faults"] for e in upgraded.episodes(run_id)] == [1]
+    upgraded.close()

@@ -22,7 +22,9 @@ from steadyhand.core.errors import (
     ConfigurationError,
     DatasetError,
     EnvironmentFault,
+    InfrastructureFault,
     ModelOutputError,
+    ModelServerFault,
     SteadyhandError,
 )
 from steadyhand.core.events import (
@@ -50,7 +52,9 @@ __all__ = [
     "EpisodeStarted",
     "ExecuteSQL",
     "Fail",
+    "InfrastructureFault",
     "ModelOutputError",
+    "ModelServerFault",
     "Observation",
     "Registry",
     "RunEvent",

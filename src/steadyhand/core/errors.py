@@ -40,8 +40,22 @@ class ModelOutputError(SteadyhandError):
     """
 
 
-class EnvironmentFault(SteadyhandError):
-    """The environment itself failed (a dead sandbox, a crashed server), not the agent.
+class InfrastructureFault(SteadyhandError):
+    """Something the agent depends on failed, not the agent: never an agent failure.
 
-    The runner records it as an infrastructure fault and may retry the episode.
+    Agents let it propagate; the runner records it on the episode (``infra_faults``),
+    reruns the episode up to ``max_infra_retries`` times, and leaves it ``infra_error``
+    (rerun by ``--resume``, excluded from scores) when the retries are spent.
+    """
+
+
+class EnvironmentFault(InfrastructureFault):
+    """The environment itself failed (a dead sandbox, a crashed server), not the agent."""
+
+
+class ModelServerFault(InfrastructureFault):
+    """A model server timed out, refused the connection or failed (5xx, rate limit) after the client's retries.
+
+    Raised by models built with ``openai:`` specs in place of the client library's
+    transport errors; ``__cause__`` holds the original exception.
     """

@@ -107,7 +107,7 @@ def execute_ray(config: RunConfig, store_url: str, run_id: str, tasks: list[Task
                 try:
                     result = ray.get(ref)
                 except ray.exceptions.RayActorError as exc:  # the actor's process or node is gone
-                    result = EpisodeResult(task.id, "infra_error", None, f"Ray actor died: {exc}")
+                    result = EpisodeResult(task.id, "infra_error", None, f"Ray actor died: {exc}", stored=False)
                     actors.remove(actor)
                     actor = spawn()
                     actors.append(actor)

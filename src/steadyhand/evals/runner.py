@@ -10,10 +10,13 @@ Each worker builds its own environment, model and agent once and writes its
 episodes straight to the store, so a killed runner loses at most the episodes
 in flight; ``resume`` reruns exactly those (see :mod:`steadyhand.evals.store`).
 
-Failures are sorted by whose they are: an :class:`~steadyhand.core.errors.EnvironmentFault`
-is infrastructure (retried up to ``max_infra_retries`` times, then stored as
-``infra_error`` and rerun on resume); anything else an agent does wrong ends its
-own episode as ``error`` and the run goes on.
+Failures are sorted by whose they are: an :class:`~steadyhand.core.errors.InfrastructureFault`
+(a dead sandbox or desktop, a model server that times out or refuses) or a dead worker
+process is infrastructure: each one is recorded on the episode (``infra_faults`` in
+:meth:`~steadyhand.evals.store.ResultStore.episodes`), the episode is rerun up to
+``max_infra_retries`` times, and if the retries are spent it is stored as
+``infra_error``, left out of the scores and rerun on resume. Anything else an agent
+does wrong ends its own episode as ``error`` and the run goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,7 +37,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from steadyhand.agents.base import Agent, AgentOutcome, EpisodeContext, StepRecord
 from steadyhand.core.environment import Environment
-from steadyhand.core.errors import ConfigurationError, EnvironmentFault
+from steadyhand.core.errors import ConfigurationError, InfrastructureFault
 from steadyhand.core.registry import agents, environments
 from steadyhand.core.score import Score
 from steadyhand.core.task import Suite, Task
@@ -101,6 +105,7 @@ class EpisodeResult:
     score: float | None
     error: str | None = None
     duration_s: float = 0.0
+    stored: bool = True  # False when the worker died before it could store the attempt's end
 
 
 def select_tasks(suite: Suite, config: RunConfig) -> list[Task]:
@@ -179,14 +184,14 @@ class EpisodeWorker:
                                  options=self.config.agent_options, store_url=self.store.url)
             try:
                 outcome = self.agent.run(ctx, first)
-            except EnvironmentFault:
+            except InfrastructureFault:
                 raise
             except Exception as exc:  # the agent broke: its episode ends, the run goes on
                 outcome = AgentOutcome(status="error", steps=steps, error=f"{type(exc).__name__}: {exc}")
             score = self.env.evaluate()
             if outcome.status == "error":
                 error = outcome.error
-        except EnvironmentFault as exc:
+        except InfrastructureFault as exc:
             status, error = "infra_error", f"{type(exc).__name__}: {exc}"
             self._discard_env()
         except Exception as exc:
@@ -299,12 +304,15 @@ def _execute(config: RunConfig, store_url: str, run_id: str, tasks: list[Task],
     results: list[EpisodeResult] = []
     retries: dict[str, int] = {}
     ok = err = 0
-    with _progress_bar(progress, len(tasks)) as bar:
+    store = ResultStore(store_url)
+    with _progress_bar(progress, len(tasks)) as bar, contextlib.closing(store):
         bar_task = bar.add_task(f"{config.suite} · {config.agent}", total=len(tasks), ok=0, err=0)
 
         def account(task: Task, result: EpisodeResult) -> bool:
             """Record a result; True when the task must be queued again."""
             nonlocal ok, err
+            if not result.stored:
+                store.record_infra_fault(run_id, task.id, result.error or "worker died")
             if result.status == "infra_error" and retries.get(task.id, 0) < config.max_infra_retries:
                 retries[task.id] = retries.get(task.id, 0) + 1
                 return True
@@ -341,13 +349,21 @@ def _execute_pool(config: RunConfig, store_url: str, run_id: str, tasks: list[Ta
     context = multiprocessing.get_context("spawn")  # no inherited model or database handles
     with open_checkpointer(store_url):  # create the checkpoint file once, before the workers race to
         pass
+    queue = list(tasks)
+    while queue:  # a worker that dies breaks its whole pool: the next round starts a fresh one
+        _pool_round(config, store_url, run_id, queue, account, context)
+
+
+def _pool_round(config: RunConfig, store_url: str, run_id: str, queue: list[Task],
+                account: Callable[[Task, EpisodeResult], bool], context: Any) -> None:
+    """Run ``queue`` (consumed; retried tasks re-enter it) until it is empty or the pool breaks."""
     with ProcessPoolExecutor(max_workers=config.concurrency, mp_context=context, initializer=_init_worker,
                              initargs=(asdict(config), store_url, run_id)) as pool:
         in_flight: dict[Future[EpisodeResult], Task] = {}
-        queue = list(tasks)
+        broken = False
         try:
-            while queue or in_flight:
-                while queue and len(in_flight) < config.concurrency * 2:
+            while (queue and not broken) or in_flight:
+                while queue and not broken and len(in_flight) < config.concurrency * 2:
                     task = queue.pop(0)
                     in_flight[pool.submit(_run_in_worker, task.model_dump_json())] = task
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -355,8 +371,11 @@ def _execute_pool(config: RunConfig, store_url: str, run_id: str, tasks: list[Ta
                     task = in_flight.pop(future)
                     try:
                         result = future.result()
-                    except Exception as exc:  # a worker died (OOM, segfault): infrastructure
-                        result = EpisodeResult(task.id, "infra_error", None, f"worker died: {exc}")
+                    except BrokenProcessPool as exc:  # a worker died (OOM, segfault, kill): infrastructure
+                        broken = True
+                        result = EpisodeResult(task.id, "infra_error", None, f"worker died: {exc}", stored=False)
+                    except Exception as exc:  # run_episode itself raised (a bug): the episode stays pending
+                        result = EpisodeResult(task.id, "error", None, f"{type(exc).__name__}: {exc}")
                     if account(task, result):
                         queue.append(task)
         except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,13 +46,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from steadyhand.agents.base import StepRecord
 from steadyhand.core.errors import ConfigurationError
 from steadyhand.core.score import Score
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _now() -> datetime:
@@ -167,8 +169,24 @@ class ScoreRow(Base):
     episode: Mapped[Episode] = relationship(back_populates="scores")
 
 
+class InfraFault(Base):
+    """One infrastructure fault that ended an attempt of an episode (kept across attempts)."""
+
+    __tablename__ = "infra_faults"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+def _add_infra_faults(conn: Any) -> None:
+    InfraFault.__table__.create(conn)  # type: ignore[attr-defined]
+
+
 # Upgrades from version N to N+1, in order. Each runs in one transaction.
-MIGRATIONS: dict[int, Callable[[Any], None]] = {}
+MIGRATIONS: dict[int, Callable[[Any], None]] = {1: _add_infra_faults}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -214,18 +232,25 @@ class ResultStore:
     # --- schema -------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        try:
-            with self.engine.begin() as conn:
-                has_meta = inspect(conn).has_table(Meta.__tablename__)
-                if not has_meta:
-                    Base.metadata.create_all(conn)
-                    conn.execute(insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-                    return
-                version = int(conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar_one())
-        except ConfigurationError:
-            raise
-        except Exception as exc:
-            raise ConfigurationError(f"cannot open result store {self.url!r}: {exc}") from exc
+        for tries_left in range(5, -1, -1):
+            has_meta = True
+            try:
+                with self.engine.begin() as conn:
+                    has_meta = inspect(conn).has_table(Meta.__tablename__)
+                    if not has_meta:
+                        Base.metadata.create_all(conn)
+                        conn.execute(insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                        return
+                    version = int(conn.execute(select(Meta.value).where(Meta.key == "schema_version"))
+                                  .scalar_one())
+                break
+            except Exception as exc:
+                # Another process is creating the store at this moment (SQLite commits each
+                # CREATE TABLE on its own, so the version row can lag behind the tables).
+                if tries_left and (not has_meta or isinstance(exc, NoResultFound)):
+                    time.sleep(0.2)
+                    continue
+                raise ConfigurationError(f"cannot open result store {self.url!r}: {exc}") from exc
         if version > SCHEMA_VERSION:
             raise ConfigurationError(
                 f"result store {self.url!r} has schema version {version}; this steadyhand reads up to "
@@ -296,8 +321,8 @@ class ResultStore:
                                  .where(Episode.run_id == run.id, ScoreRow.name == "score")).scalar()
                 out.append({"id": run.id, "suite": run.suite, "agent": run.agent, "model": run.model,
                             "status": run.status, "created_at": run.created_at, "total": run.total_tasks,
-                            "done": counts.get("done", 0), "errors": counts.get("error", 0)
-                            + counts.get("infra_error", 0), "mean_score": mean})
+                            "done": counts.get("done", 0), "errors": counts.get("error", 0),
+                            "infra_errors": counts.get("infra_error", 0), "mean_score": mean})
             return out
 
     def set_run_status(self, run_id: str, status: str) -> None:
@@ -350,6 +375,10 @@ class ResultStore:
                 finished_at=_now()))
             if updated.rowcount != 1:
                 raise ConfigurationError(f"no episode {episode_id}")
+            if status == "infra_error":
+                conn.execute(insert(InfraFault).values(
+                    episode_id=episode_id, error=error or "infrastructure fault", created_at=_now(),
+                    attempt=select(Episode.attempt).where(Episode.id == episode_id).scalar_subquery()))
             conn.execute(delete(ScoreRow).where(ScoreRow.episode_id == episode_id))
             if score is not None:
                 rows = [{"episode_id": episode_id, "name": "score", "value": score.value,
@@ -358,8 +387,35 @@ class ResultStore:
                          for name, value in score.components.items()]
                 conn.execute(insert(ScoreRow), rows)
 
+    def record_infra_fault(self, run_id: str, task_id: str, error: str) -> None:
+        """Mark an episode ``infra_error`` when its worker died before it could say so itself."""
+        with self.engine.begin() as conn:
+            episode_id = conn.execute(select(Episode.id).where(
+                Episode.run_id == run_id, Episode.task_id == task_id)).scalar_one_or_none()
+            if episode_id is None:
+                raise ConfigurationError(f"run {run_id} has no task {task_id!r}")
+            conn.execute(update(Episode).where(Episode.id == episode_id).values(
+                status="infra_error", error=error, finished_at=_now()))
+            conn.execute(insert(InfraFault).values(
+                episode_id=episode_id, error=error, created_at=_now(),
+                attempt=select(Episode.attempt).where(Episode.id == episode_id).scalar_subquery()))
+
+    def infra_faults(self, run_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Task id -> the infrastructure faults its attempts met (attempt, error, time), oldest first."""
+        with self.session() as s:
+            rows = s.execute(select(Episode.task_id, InfraFault.attempt, InfraFault.error, InfraFault.created_at)
+                             .join(Episode).where(Episode.run_id == run_id).order_by(InfraFault.id)).all()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for task_id, attempt, error, created_at in rows:
+            out.setdefault(task_id, []).append({"attempt": attempt, "error": error, "at": created_at})
+        return out
+
     def episodes(self, run_id: str) -> list[dict[str, Any]]:
-        """Every episode of a run with its scores (a dict name -> value), in task order."""
+        """Every episode of a run with its scores (a dict name -> value), in task order.
+
+        ``infra_faults`` counts the infrastructure faults its attempts met (see
+        :meth:`infra_faults` for the messages).
+        """
         with self.session() as s:
             rows = s.scalars(select(Episode).where(Episode.run_id == run_id).order_by(Episode.id)).all()
             scores: dict[int, dict[str, float]] = {}
@@ -367,12 +423,14 @@ class ResultStore:
                     select(ScoreRow.episode_id, ScoreRow.name, ScoreRow.value).join(Episode)
                     .where(Episode.run_id == run_id)):
                 scores.setdefault(ep_id, {})[name] = value
+            faults = dict(s.execute(select(InfraFault.episode_id, func.count()).join(Episode)
+                                    .where(Episode.run_id == run_id).group_by(InfraFault.episode_id)).all())
             return [{"id": e.id, "task_id": e.task_id, "difficulty": e.difficulty,
                      "group": e.report_group, "status": e.status,
                      "attempt": e.attempt, "outcome": e.outcome, "error": e.error, "steps": e.steps_taken,
                      "input_tokens": e.input_tokens, "output_tokens": e.output_tokens,
                      "model_latency_s": e.model_latency_s, "duration_s": e.duration_s,
-                     "scores": scores.get(e.id, {})} for e in rows]
+                     "infra_faults": faults.get(e.id, 0), "scores": scores.get(e.id, {})} for e in rows]
 
     def steps(self, episode_id: int) -> list[Step]:
         with self.session() as s:

@@ -14,12 +14,19 @@ _DIFFICULTY_ORDER = {"easy": 0, "simple": 0, "medium": 1, "moderate": 1, "hard":
 
 @dataclass
 class GroupSummary:
-    """Metrics of one group of episodes (a difficulty, or all of them)."""
+    """Metrics of one group of episodes (a difficulty, or all of them).
+
+    ``errors`` are the agent's (its episode ended in an error); ``infra_errors`` are
+    episodes still unfinished because of infrastructure faults (left out of ``score``);
+    ``infra_faults`` counts every fault met, including those a retry got past.
+    """
 
     name: str
     episodes: int = 0
     finished: int = 0
     errors: int = 0
+    infra_errors: int = 0
+    infra_faults: int = 0
     score: float = 0.0
     components: dict[str, float] = field(default_factory=dict)
     input_tokens: int = 0
@@ -49,7 +56,9 @@ def _group(name: str, episodes: list[dict[str, Any]]) -> GroupSummary:
     scored = 0
     for e in episodes:
         g.finished += e["status"] in ("done", "error")
-        g.errors += e["status"] in ("error", "infra_error")
+        g.errors += e["status"] == "error"
+        g.infra_errors += e["status"] == "infra_error"
+        g.infra_faults += e.get("infra_faults", 0)
         g.input_tokens += e["input_tokens"]
         g.output_tokens += e["output_tokens"]
         g.duration_s += e["duration_s"]

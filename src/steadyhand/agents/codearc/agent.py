@@ -10,7 +10,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from steadyhand.agents.base import AgentOutcome, EpisodeContext
 from steadyhand.agents.codearc.graph import Settings, build_graph, recursion_limit
 from steadyhand.core.actions import parse_action
-from steadyhand.core.errors import ConfigurationError, EnvironmentFault
+from steadyhand.core.errors import ConfigurationError, InfrastructureFault
 from steadyhand.core.observation import Observation
 from steadyhand.core.registry import agents
 
@@ -37,7 +37,8 @@ class CodeARCAgent:
     replayed on the (fresh) environment so ``evaluate()`` scores the same episode. An
     unfinished thread replays its actions, then continues from the node that did not
     complete. ``run`` never raises for what a model says; a model call that fails
-    ends the call with status ``error``. :class:`EnvironmentFault` propagates.
+    ends the call with status ``error``. :class:`InfrastructureFault` (a dead sandbox, a
+    model server timeout) propagates.
     """
 
     name = "codearc"
@@ -71,7 +72,7 @@ class CodeARCAgent:
         inputs = None if snapshot.next else {"steps": 0}
         try:
             values = graph.invoke(inputs, config)
-        except EnvironmentFault:
+        except InfrastructureFault:
             raise
         except Exception as exc:  # a model or graph failure: report it, keep the checkpoint
             state = graph.get_state(config).values

@@ -18,7 +18,7 @@ from steadyhand.agents.s2.graph import build_graph, recursion_limit
 from steadyhand.agents.s2.grounding import Grounder, android_grounding, build_grounder
 from steadyhand.agents.s2.nodes import Runtime
 from steadyhand.agents.s2.state import S2State, Settings
-from steadyhand.core import EnvironmentFault, Observation, agents
+from steadyhand.core import InfrastructureFault, Observation, agents
 from steadyhand.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class S2Agent:
         guard_classifier: a model spec for the injection classifier (rules only when None).
         max_seconds / max_tokens: time and token budgets the budget guard enforces.
 
-    ``run`` never raises for what a model says; :class:`~steadyhand.core.EnvironmentFault`
+    ``run`` never raises for what a model says; :class:`~steadyhand.core.InfrastructureFault`
     propagates (the runner handles infrastructure). Checkpoints (``ctx.checkpointer``, thread
     ``ctx.thread_id``, written after every node) make runs resumable as in the SQL agent: a
     finished thread returns its stored outcome and does nothing; an unfinished one resumes
@@ -245,7 +245,7 @@ class S2Agent:
                 inputs, snapshot = None, graph.get_state(config)
                 if not snapshot.next:
                     break
-        except EnvironmentFault:
+        except InfrastructureFault:
             raise
         except Exception as exc:  # a model or graph failure: report it, keep the checkpoint
             state = graph.get_state(config).values

@@ -10,7 +10,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from steadyhand.agents.base import AgentOutcome, EpisodeContext
 from steadyhand.agents.sql.graph import Settings, build_graph, recursion_limit
 from steadyhand.agents.sql.schema import SchemaStyle
-from steadyhand.core import EnvironmentFault, Observation, SubmitSQL, agents
+from steadyhand.core import InfrastructureFault, Observation, SubmitSQL, agents
 from steadyhand.core.errors import ConfigurationError
 
 
@@ -56,7 +56,7 @@ class SQLAgent:
 
     ``run`` never raises for what a model says or fails to do: a model call that
     raises ends the call with status ``error`` (the checkpoint stays, so a later
-    ``run`` on the same thread resumes). :class:`~steadyhand.core.EnvironmentFault`
+    ``run`` on the same thread resumes). :class:`~steadyhand.core.InfrastructureFault`
     propagates, as the runner handles infrastructure failures.
     """
 
@@ -100,7 +100,7 @@ class SQLAgent:
         inputs = None if snapshot.next else {"steps": 0}
         try:
             values = graph.invoke(inputs, config, durability="sync")
-        except EnvironmentFault:
+        except InfrastructureFault:
             raise
         except Exception as exc:  # a model or graph failure: report it, keep the checkpoint
             state = graph.get_state(config).values

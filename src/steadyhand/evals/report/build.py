@@ -36,6 +36,7 @@ def slug(text: str, index: int) -> str:
 
 def _group_row(g: GroupSummary, columns: Sequence[str]) -> dict[str, Any]:
     return {"name": g.name, "episodes": g.episodes, "finished": g.finished, "errors": g.errors,
+            "infra_errors": g.infra_errors, "infra_faults": g.infra_faults,
             "score": g.score, "components": [g.components.get(c) for c in columns],
             "all_components": dict(g.components), "input_tokens": g.input_tokens,
             "output_tokens": g.output_tokens, "duration_s": g.duration_s}
