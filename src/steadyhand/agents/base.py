@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from steadyhand.core.environment import Environment
 from steadyhand.core.observation import Observation
+from steadyhand.core.score import Score
 from steadyhand.core.task import Task
 
 
@@ -59,6 +60,11 @@ class EpisodeContext:
         options: agent options from the command line or config.
         store_url: the run's result store, for agents that keep data beside it (the
             knowledge base); None outside the runner.
+        scored: True when the caller evaluates the episode after ``run`` returns and then
+            calls every ``after_scoring`` callback with the :class:`Score` (the runner
+            does); agents that learn from outcomes register there instead of trusting
+            their own verdict.
+        after_scoring: callbacks ``f(score)``; ``score`` is None when evaluation failed.
     """
 
     task: Task
@@ -69,6 +75,8 @@ class EpisodeContext:
     record_step: Callable[[StepRecord], None] = lambda record: None
     options: dict[str, Any] = field(default_factory=dict)
     store_url: str | None = None
+    scored: bool = False
+    after_scoring: list[Callable[[Score | None], None]] = field(default_factory=list)
 
 
 class AgentOutcome(BaseModel):

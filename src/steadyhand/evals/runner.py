@@ -181,7 +181,7 @@ class EpisodeWorker:
             first = self.env.reset(task, seed=self.config.seed)
             ctx = EpisodeContext(task=task, env=self.env, model=self.model, checkpointer=self.checkpointer,
                                  thread_id=f"{self.run_id}/{task.id}/{attempt}", record_step=record,
-                                 options=self.config.agent_options, store_url=self.store.url)
+                                 options=self.config.agent_options, store_url=self.store.url, scored=True)
             try:
                 outcome = self.agent.run(ctx, first)
             except InfrastructureFault:
@@ -189,6 +189,8 @@ class EpisodeWorker:
             except Exception as exc:  # the agent broke: its episode ends, the run goes on
                 outcome = AgentOutcome(status="error", steps=steps, error=f"{type(exc).__name__}: {exc}")
             score = self.env.evaluate()
+            for callback in ctx.after_scoring:
+                callback(score)
             if outcome.status == "error":
                 error = outcome.error
         except InfrastructureFault as exc:

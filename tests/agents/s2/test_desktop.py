@@ -85,8 +85,9 @@ def test_scripted_s2_solves_the_task_through_the_runner(tmp_path: Path, task_id:
     try:
         assert kb.count("narrative") == 1
         assert kb.count("episodic") == len(oracle.subgoals)
-        assert kb.retrieve_narrative(TASKS[task_id].instruction)[0].outcome == ("fail" if oracle.infeasible
-                                                                                else "done")
+        # Labelled by the evaluation (an infeasible task is solved by declaring it so).
+        assert kb.retrieve_narrative(TASKS[task_id].instruction)[0].outcome == (
+            f"{'fail' if oracle.infeasible else 'done'}; evaluated: success")
     finally:
         kb.close()
 

@@ -221,3 +221,23 @@ def test_every_worker_turn_counts_against_the_step_budget(
     snapshot = saver.get_tuple({"configurable": {"thread_id": "t-1"}})
     assert snapshot is not None
     assert snapshot.checkpoint["channel_values"]["notes"] == ["the button says Save"] * 3
+
+
+def test_experience_is_labelled_by_the_evaluation_when_there_is_one(tmp_path: Path) -> None:
+    from steadyhand.agents.base import AgentOutcome
+    from steadyhand.agents.s2.agent import remember
+    from steadyhand.core import Score
+
+    kb = KnowledgeBase(f"sqlite:///{tmp_path}/kb.db", embedder="hashing", threshold=0.0)
+    values = {"task": "Save the note in the editor.", "final": "done",
+              "finished": [{"name": "Save", "info": "", "status": "done", "actions": ["hotkey(keys=['ctrl', 's'])"]}]}
+    said_done = AgentOutcome(status="terminated", steps=1)
+    remember(kb, values, said_done, source="run/a/1", score=Score(value=0.0))
+    remember(kb, {**values, "task": "Sort the names in the terminal."}, said_done, source="run/b/1")
+    try:
+        [wrong] = kb.retrieve_narrative("Save the note in the editor.", top_k=1)
+        assert wrong.outcome == "done; evaluated: failure (score 0.00)" and wrong.content.endswith(wrong.outcome)
+        [unscored] = kb.retrieve_narrative("Sort the names in the terminal.", top_k=1)
+        assert unscored.outcome == "done"  # no evaluation: the agent's own verdict
+    finally:
+        kb.close()

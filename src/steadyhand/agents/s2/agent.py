@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -24,6 +25,7 @@ from steadyhand.core.errors import ConfigurationError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from steadyhand.core import Score
     from steadyhand.memory.knowledge import KnowledgeBase
     from steadyhand.safety.guards import GuardSet
 
@@ -253,7 +255,11 @@ class S2Agent:
                                 error=f"{type(exc).__name__}: {exc}")
         result = outcome(values)
         if knowledge is not None and self.write_knowledge:
-            remember(knowledge, values, result, source=ctx.thread_id)
+            write = partial(remember, knowledge, values, result, source=ctx.thread_id)
+            if ctx.scored:  # label the experience with the evaluation, not the agent's own verdict
+                ctx.after_scoring.append(lambda score: write(score=score))
+            else:
+                write()
         return result
 
 
@@ -271,9 +277,16 @@ def outcome(values: dict[str, Any]) -> AgentOutcome:
 
 
 def remember(knowledge: KnowledgeBase, values: S2State | dict[str, Any], result: AgentOutcome, *,
-             source: str) -> None:
-    """Write the episode's narrative experience and one episodic experience per finished subgoal."""
+             source: str, score: Score | None = None) -> None:
+    """Write the episode's narrative experience and one episodic experience per finished subgoal.
+
+    With the episode's ``score`` the narrative's outcome is the evaluation's (``success``
+    at score 1, else ``failure (score S)``), so a confident but wrong episode is not
+    remembered as a way to succeed; without one it is the agent's own verdict.
+    """
     ended = values.get("final") or result.status
+    if score is not None:
+        ended = f"{ended}; evaluated: " + ("success" if score.value >= 1.0 else f"failure (score {score.value:.2f})")
     finished = list(values.get("finished") or [])
     lines = [f"{i}. [{s['status']}] {s['name']}: " + ("; ".join(s["actions"]) or "no actions")
              for i, s in enumerate(finished, 1)]
