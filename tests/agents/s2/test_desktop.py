@@ -182,3 +182,46 @@ def test_smollm2_with_the_cpu_stand_in_expert_runs_end_to_end(tmp_path: Path) ->
     assert episode["input_tokens"] > 0 and episode["output_tokens"] > 0
     # an error outcome must be the agent's own verdict on the model's replies, never a crash
     assert not (episode["error"] or "").split(":")[0].endswith(("Error", "Exception"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice Calc")
+def test_set_cell_values_writes_on_the_named_sheet(tmp_path: Path) -> None:
+    import io
+    import time
+
+    from openpyxl import Workbook
+
+    from steadyhand.agents.s2.action_api import SetCellValuesCall
+    from steadyhand.environments.desktop.providers.local import LocalProvider
+    from steadyhand.tools.grounding.base import CellTarget, GroundingResult
+    from steadyhand.tools.grounding.experts.structural import uno_get_cells
+
+    book = Workbook()
+    book.active.title = "Data"  # type: ignore[union-attr]
+    book.create_sheet("Year's end")  # a quote in the name: the reference must escape it
+    data = io.BytesIO()
+    book.save(data)
+    call = SetCellValuesCall(cells={"B3": 40, "C3": "=B3+2"}, sheet_name="Year's end")
+    cells = CellTarget(cells=dict(call.cells), sheet=call.sheet_name)
+    action = call.compile_desktop({"cells": GroundingResult(target=cells, confidence=1.0, expert="structural")})
+    provider = LocalProvider()
+    try:
+        with provider.start(width=1280, height=720).client(timeout_s=60) as client:
+            if client.execute(["/usr/bin/python3", "-c", "import uno"]).get("returncode") != 0:
+                pytest.skip("python3-uno is not installed in the desktop")
+            client.upload_file("/tmp/book.xlsx", data.getvalue())
+            client.launch(["soffice", "--calc", "--norestore", "/tmp/book.xlsx"])
+            deadline = time.monotonic() + 120
+            while "book" not in client.execute("wmctrl -l", shell=True).get("output", ""):
+                assert time.monotonic() < deadline, "Calc did not open the workbook"
+                time.sleep(0.5)
+            time.sleep(3)
+            assert client.run_pyautogui(action.code)["status"] == "success"  # type: ignore[union-attr]
+            time.sleep(1)
+            named = uno_get_cells(client, ["B3", "C3"], app="book", sheet="Year's end")
+            active = uno_get_cells(client, ["B3", "C3"], app="book", sheet="Data")
+    finally:
+        provider.close()
+    assert named["B3"]["value"] == 40 and named["C3"]["formula"] == "=B3+2" and named["C3"]["value"] == 42
+    assert active["B3"]["formula"] == "" and active["C3"]["formula"] == ""  # the active sheet is untouched

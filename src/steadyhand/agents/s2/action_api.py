@@ -356,20 +356,23 @@ class SetCellValuesCall(S2Call):
             context={"cells": dict(self.cells), "sheet": self.sheet_name})}
 
     def compile_desktop(self, targets: dict[str, GroundingResult]) -> ActionBase:
-        """Keyboard entry in the active sheet: for each cell, Ctrl+Home, arrows to it, type, Enter."""
+        """Keyboard entry through Calc's Name Box: for each cell, Ctrl+Shift+F5, ``$'Sheet'.B3``, Enter, value, Enter.
+
+        The Name Box jumps to the cell on the named sheet (the grounded sheet, else
+        ``sheet_name``, else the active one) whatever the scroll position, frozen panes
+        or hidden rows; the value is then typed into the cell.
+        """
         result = self._target(targets, "cells")
         if not isinstance(result.target, CellTarget):
             raise GroundingMissing(f"expert {result.expert} returned {result.target.kind} for cells")
+        sheet = result.target.sheet or self.sheet_name
+        prefix = "$'" + sheet.replace("'", "''") + "'." if sheet else ""
         lines = []
         for ref, value in sorted(result.target.cells.items(), key=lambda kv: cell_index(kv[0])[::-1]):
-            col, row = cell_index(ref)
-            lines.append("pyautogui.hotkey('ctrl', 'home')")
-            if col:
-                lines.append(f"pyautogui.press('right', presses={col}, interval=0.1)")
-            if row:
-                lines.append(f"pyautogui.press('down', presses={row}, interval=0.1)")
             text = ("TRUE" if value else "FALSE") if isinstance(value, bool) else str(value)
-            lines.append(f"pyautogui.write({text + chr(10)!r})")
+            lines += ["pyautogui.hotkey('ctrl', 'shift', 'f5')", "time.sleep(0.3)",
+                      f"pyautogui.write({prefix + ref + chr(10)!r})", "time.sleep(0.3)",
+                      f"pyautogui.write({text + chr(10)!r})"]
         return PyAutoGUICode(code="\n".join(lines))
 
 
