@@ -71,6 +71,17 @@ def seed_home(home: Path) -> None:
         profile.write_text(LIBREOFFICE_PROFILE.format(version=version))
 
 
+def seed_launcher(home: Path) -> None:
+    """Bind the Super key to the desktop's launcher (:mod:`.launcher`) unless HOME has its own openbox config."""
+    from steadyhand.environments.desktop.launcher import openbox_config
+
+    rc = home / ".config" / "openbox" / "rc.xml"
+    config = None if rc.exists() else openbox_config()
+    if config:
+        rc.parent.mkdir(parents=True, exist_ok=True)
+        rc.write_text(config, encoding="utf-8")
+
+
 def start_xvfb(width: int, height: int, timeout_s: float = 30.0) -> tuple[subprocess.Popen[bytes], str]:
     """Start Xvfb on a display it picks itself; return the process and ``:N``."""
     read_fd, write_fd = os.pipe()
@@ -118,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "steadyhand.environments.desktop.session", *(argv or sys.argv[1:])])
     os.environ.update(DESKTOP_ENV)
     os.environ.pop("NO_AT_BRIDGE", None)
-    seed_home(Path(os.environ.get("HOME", "/tmp")))
+    home = Path(os.environ.get("HOME", "/tmp"))
+    seed_home(home)
+    seed_launcher(home)
 
     xvfb, display = start_xvfb(args.width, args.height)
     os.environ["DISPLAY"] = display

@@ -48,7 +48,7 @@ def _bundle_sources() -> list[tuple[Path, str]]:
     pkg = _package_root()
     desktop = pkg / "environments" / "desktop"
     files = [(pkg / "__init__.py", "steadyhand/__init__.py")]
-    for name in ("__init__.py", "actions.py", "session.py"):
+    for name in ("__init__.py", "actions.py", "launcher.py", "session.py"):
         files.append((desktop / name, f"steadyhand/environments/desktop/{name}"))
     for path in sorted((desktop / "server").glob("*.py")):
         files.append((path, f"steadyhand/environments/desktop/server/{path.name}"))
