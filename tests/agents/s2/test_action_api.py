@@ -172,7 +172,13 @@ def test_cells_compile_to_keyboard_entry_in_reading_order() -> None:
     assert isinstance(action, PyAutoGUICode)
     validate_pyautogui(action.code)
     writes = [line for line in action.code.splitlines() if "write" in line]
-    assert writes == ["pyautogui.write('Item\\n')", "pyautogui.write('TRUE\\n')", "pyautogui.write('40\\n')"]
+    # Each cell through the Name Box on the grounded sheet, then its value.
+    assert writes == ["pyautogui.write(\"$'Sheet1'.A1\\n\")", "pyautogui.write('Item\\n')",
+                      "pyautogui.write(\"$'Sheet1'.C1\\n\")", "pyautogui.write('TRUE\\n')",
+                      "pyautogui.write(\"$'Sheet1'.B2\\n\")", "pyautogui.write('40\\n')"]
+    assert action.code.count("pyautogui.hotkey('ctrl', 'shift', 'f5')") == 3
+    active = call.compile({"cells": _result(CellTarget(cells={"A1": 1}))})  # no sheet: the active one
+    assert "pyautogui.write('A1\\n')" in active.code  # type: ignore[union-attr]
     assert cell_index("AB12") == (27, 11)
 
 
