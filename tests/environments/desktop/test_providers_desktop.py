@@ -122,3 +122,29 @@ def test_docker_desktop_container_runs_the_server_and_is_removed() -> None:
         provider.close()
     inspect = subprocess.run(["docker", "inspect", name], capture_output=True)
     assert inspect.returncode != 0  # the container is gone
+
+
+@pytest.mark.desktop
+@needs_x
+def test_a_python_under_tmp_or_home_still_runs_the_sandboxed_session(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """bubblewrap puts empty tmpfs over /tmp and /home: a venv there must be bound back in."""
+    import site
+    import sys
+
+    from steadyhand.environments.desktop.providers.local import bubblewrap_works
+
+    if not bubblewrap_works():
+        pytest.skip("needs bubblewrap")
+    venv = tmp_path_factory.mktemp("venv-under-tmp")
+    assert str(venv).startswith("/tmp/")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    [packages] = list(venv.glob("lib/python3*/site-packages"))
+    ours = ";".join(f"site.addsitedir({p!r})" for p in site.getsitepackages())
+    (packages / "steadyhand-host.pth").write_text(f"import site; {ours}\n")
+    provider = LocalProvider(python=str(venv / "bin" / "python"), sandbox="bwrap")
+    try:
+        desktop = provider.start(width=800, height=600)
+        with desktop.client(timeout_s=30) as client:
+            assert client.screen_size() == (800, 600)
+    finally:
+        provider.close()

@@ -148,10 +148,24 @@ class LocalProvider:
         sandbox = [
             str(shutil.which("bwrap")), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--bind", str(root), str(root),
-            "--tmpfs", "/home", "--bind", str(root / "home"), SANDBOX_HOME,
-            "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--chdir", SANDBOX_HOME, "--",
+            "--tmpfs", "/home",
         ]
+        for path in self._code_paths():  # the interpreter and steadyhand, when /tmp or /home hides them
+            sandbox += ["--ro-bind", path, path]
+        sandbox += ["--bind", str(root / "home"), SANDBOX_HOME,
+                    "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--chdir", SANDBOX_HOME, "--"]
         return sandbox + session, SANDBOX_HOME
+
+    def _code_paths(self) -> list[str]:
+        """Folders under /tmp or /home that the session's Python needs (a venv, pyenv, a source checkout)."""
+        import steadyhand
+
+        python = Path(self.python)
+        venv = python.parent.parent if (python.parent.parent / "pyvenv.cfg").is_file() else python.parent
+        candidates = {venv, python.resolve().parent.parent, Path(sys.prefix), Path(sys.base_prefix),
+                      Path(steadyhand.__file__).resolve().parents[1]}
+        hidden = sorted(str(p) for p in candidates if p.is_dir() and p.parts[1:2] in (("tmp",), ("home",)))
+        return [p for p in hidden if not any(p != q and p.startswith(q + "/") for q in hidden)]
 
     def start(self, *, width: int = 1280, height: int = 720) -> LocalDesktop:
         """Start a desktop and wait until its server answers.
