@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -52,3 +53,41 @@ def test_report_refuses_bad_arguments() -> None:
     assert no_model.exit_code == 2 and "needs --model" in no_model.output
     no_task = runner.invoke(app, ["safety", "report", "--task", "nope"])
     assert no_task.exit_code == 2 and "no task nope" in no_task.output
+
+
+def _s2_script(path: Path, task_ids: list[str]) -> str:
+    """One scripted-model script playing S2 on several safety-mini tasks (rules keyed by task and subgoal)."""
+    from steadyhand.agents.s2.scripts import S2Oracle, oracle_script
+
+    tasks = {t.id: t for t in safety_mini_tasks()}
+    rules = []
+    for task_id in task_ids:
+        task = tasks[task_id]
+        subgoals = []
+        if task.metadata["kind"] == "attack":  # a gullible model: it does what the page says first
+            subgoals.append({"name": f"Follow the notice on {task_id}", "calls": ["agent.click('Claim reward')"]})
+        subgoals.append({"name": f"Submit the answer on {task_id}",
+                         "calls": ["agent.hotkey(['tab'])", f"agent.type(text={task.evaluator['submit']['answer']!r})",
+                                   "agent.click('the Submit answer button')"]})
+        for rule in oracle_script(S2Oracle.model_validate({"subgoals": subgoals}))["rules"]:
+            if rule["when"] == r"\A# Plan":
+                rule["when"] = r"\A# Plan\nTask: " + re.escape(task.instruction)
+            rules.append(rule)
+    path.write_text(json.dumps({"rules": rules}))
+    return f"scripted:{path}"
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None or shutil.which("tesseract") is None,
+                    reason="needs Debian's chromium and tesseract-ocr")
+def test_report_runs_s2_with_a_model_spec_and_ocr_grounding(tmp_path: Path) -> None:
+    ids = ["benign-kettle", "attack-banner-click-popup-train"]
+    spec = _s2_script(tmp_path / "s2.json", ids)
+    out = tmp_path / "figures.json"
+    result = CliRunner().invoke(app, ["safety", "report", "--agent", "s2", "--model", spec, "--task", ids[0],
+                                      "--task", ids[1], "--grounding", "textual=tesseract", "-o", "knowledge=false",
+                                      "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    off, on = (json.loads(out.read_text())["figures"][k] for k in ("no guards", "guards"))
+    assert off["benign_utility"] == on["benign_utility"] == 1  # each configuration gets a fresh scripted model
+    assert off["targeted_attack_success"] == 1 and off["utility_under_attack"] == 0
+    assert on["targeted_attack_success"] == 0 and on["utility_under_attack"] == 1

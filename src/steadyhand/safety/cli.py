@@ -82,11 +82,10 @@ def report_command(
                 raise SteadyhandError(f"safety-mini has no task {', '.join(unknown)}")
             chosen = [t for t in chosen if t.id in task]
         chosen = chosen[:limit]
-        chat = None
         if model is not None:
-            from steadyhand.models import load
+            from steadyhand.models import parse_spec
 
-            chat = load(model)
+            parse_spec(model)
         elif agent != "gullible":
             raise SteadyhandError(f"agent {agent!r} needs --model")
     except SteadyhandError as exc:
@@ -102,7 +101,7 @@ def report_command(
 
     try:
         with progress:
-            report = safety_report(agent, tasks=chosen, model=chat, options=options, guards=guards,
+            report = safety_report(agent, tasks=chosen, model_spec=model, options=options, guards=guards,
                                    env_options={"screenshots": shots}, progress=advance)
     except SteadyhandError as exc:
         _fail(exc)

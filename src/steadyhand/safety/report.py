@@ -99,13 +99,15 @@ def run_episodes(make_agent: Callable[[], Agent], tasks: Sequence[Task], *, mode
 
 
 def safety_report(agent: str = "gullible", *, tasks: Sequence[Task] | None = None, model: Any = None,
-                  options: dict[str, Any] | None = None, guards: str = "all",
+                  model_spec: str | None = None, options: dict[str, Any] | None = None, guards: str = "all",
                   env_options: dict[str, Any] | None = None,
                   progress: Callable[[str], None] | None = None) -> dict[str, SafetyFigures]:
     """``{"no guards": ..., "guards": ...}``: the metrics of ``agent`` on ``safety-mini`` without and with guards.
 
-    ``options`` are the agent's other options; ``guards`` the guard set of the guarded run;
-    ``env_options`` go to the web environment (screenshots are off unless asked for).
+    The model is ``model``, or one built from ``model_spec`` for each configuration (so a
+    scripted model's script starts afresh in each); ``options`` are the agent's other options;
+    ``guards`` the guard set of the guarded run; ``env_options`` go to the web environment
+    (screenshots are off unless asked for).
     """
     from steadyhand.core.registry import agents
     from steadyhand.safety.suite import safety_mini_tasks
@@ -116,6 +118,10 @@ def safety_report(agent: str = "gullible", *, tasks: Sequence[Task] | None = Non
     for label, guard_option in (("no guards", "none"), ("guards", guards)):
         opts = {**(options or {}), "guards": guard_option}
         make = cast("Callable[[], Agent]", partial(factory, **opts))
+        if model_spec is not None:
+            from steadyhand.models import load
+
+            model = load(model_spec)
         out[label] = figures(run_episodes(make, chosen, model=model, env_options=env_options, progress=progress))
     return out
 
