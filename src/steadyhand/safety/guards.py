@@ -93,8 +93,11 @@ class GuardSet:
     @classmethod
     def from_options(cls, guards: str | list[str] | bool | None = "all", policy: Any = None,
                      approve: str = "ask", classifier: str | None = None, max_seconds: float | None = None,
-                     max_tokens: int | None = None, max_repeats: int = 3) -> GuardSet | None:
+                     max_tokens: int | None = None, max_repeats: int = 3, ocr: str | None = None) -> GuardSet | None:
         """The guard set agent options describe, or None when no guard is on.
+
+        ``ocr`` names an OCR engine the injection screen reads screenshots with (see
+        :class:`~steadyhand.safety.screening.InjectionScreen`).
 
         Raises:
             ConfigurationError: an unknown guard or approve mode, or a bad policy.
@@ -105,7 +108,7 @@ class GuardSet:
         if not names:
             return None
         return cls(names=names, policy=ActionPolicy.load(policy), approve=approve,  # type: ignore[arg-type]
-                   screen=InjectionScreen(classifier),
+                   screen=InjectionScreen(classifier, ocr=ocr),
                    budget=Budget(max_seconds=max_seconds, max_tokens=max_tokens),
                    loops=LoopDetector(max_repeats=max_repeats))
 

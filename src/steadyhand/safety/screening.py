@@ -3,7 +3,9 @@
 Rules first (:data:`RULES`, a curated pattern set), then, when configured, a
 classifier model asked to label the text. The guard reads every text the screen
 offers: page text (``Observation.text``), accessibility text (``accessibility_tree``),
-OCR text (``info["ocr_text"]``) and the terminal. Two heuristics look past the
+OCR text (``info["ocr_text"]``, or with ``ocr`` set the guard's own OCR of the screenshot:
+desktop pop-ups such as an ``xmessage`` window have no accessibility text at all) and the
+terminal. Two heuristics look past the
 patterns: invisible characters (zero-width and Unicode tag characters used to hide
 instructions) and instructions found only in the accessibility text (aria-labels a
 sighted user never sees).
@@ -11,10 +13,13 @@ sighted user never sees).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from steadyhand.core.errors import ConfigurationError
 from steadyhand.core.observation import Observation
 from steadyhand.safety.verdict import GuardVerdict
 
@@ -104,6 +109,9 @@ class InjectionScreen:
         classifier: a chat model (or a model spec for :func:`steadyhand.models.load`) asked to
             label the screen text ``INJECTION`` or ``CLEAN``; None (the default) uses rules only.
         max_chars: text sent to the classifier, at most.
+        ocr: an OCR engine name (``tesseract``) to read screenshots that come without
+            ``info["ocr_text"]``; None (the default) reads none. The last few screenshots'
+            text is cached, so screening one screen before several actions reads it once.
 
     :meth:`check` returns ``flag`` with every finding in ``details`` (``findings``: rule, source,
     snippet; ``snippets``: the suspicious text, which the action guard compares actions with),
@@ -112,17 +120,54 @@ class InjectionScreen:
 
     name = "injection"
 
-    def __init__(self, classifier: Any | None = None, *, max_chars: int = 4000) -> None:
+    def __init__(self, classifier: Any | None = None, *, max_chars: int = 4000, ocr: str | None = None) -> None:
         if isinstance(classifier, str):
             from steadyhand.models import load
 
             classifier = load(classifier)
         self.classifier = classifier
         self.max_chars = max_chars
+        if ocr is not None:
+            from steadyhand.tools.grounding.ocr import ENGINES
+
+            if ocr not in ENGINES:
+                raise ConfigurationError(f"unknown OCR engine {ocr!r}; known: {', '.join(ENGINES)}")
+        self.ocr = ocr
+        self._engine: Any = None
+        self._read: dict[str, str] = {}
+
+    def read_screenshot(self, png: bytes) -> str:
+        """The text the ``ocr`` engine reads in ``png``, one OCR line per line, top to bottom.
+
+        Raises:
+            ConfigurationError: the engine is unknown or not installed.
+        """
+        key = hashlib.sha1(png).hexdigest()
+        if key not in self._read:
+            if self._engine is None:
+                from steadyhand.tools.grounding.ocr import engine
+
+                self._engine = engine(str(self.ocr), psm=3) if self.ocr == "tesseract" else engine(str(self.ocr))
+            import numpy as np
+            from PIL import Image
+
+            words = self._engine.read_page(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")))
+            lines: dict[tuple[int, ...], list[Any]] = {}
+            for word in words:
+                lines.setdefault(word.line or (int(word.top),), []).append(word)
+            ordered = sorted(lines.values(), key=lambda ws: (min(w.top for w in ws), min(w.left for w in ws)))
+            if len(self._read) >= 8:
+                self._read.pop(next(iter(self._read)))
+            self._read[key] = "\n".join(" ".join(w.text for w in sorted(ws, key=lambda w: w.left)) for ws in ordered)
+        return self._read[key]
 
     def check(self, observation: Observation) -> GuardVerdict:
         """Screen one observation."""
         texts = screen_texts(observation)
+        if self.ocr and observation.screenshot and "ocr" not in texts:
+            read = self.read_screenshot(observation.screenshot)
+            if read:
+                texts["ocr"] = read
         findings = [f for source, text in texts.items() for f in scan(text, source)]
         if texts.get("page") or texts.get("ocr"):  # what only assistive technology (and agents) would read
             seen = {f.rule for f in findings if f.source in ("page", "ocr")}
