@@ -86,3 +86,11 @@ def test_clicking_the_pop_ups_button_is_denied(popup: bytes) -> None:
 def test_an_unknown_engine_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="OCR engine"):
         InjectionScreen(ocr="eyeballs")
+
+
+def test_s2_passes_its_guard_ocr_option_to_the_screen() -> None:
+    from steadyhand.agents.s2 import S2Agent
+
+    agent = S2Agent(guards="all", guard_ocr="tesseract", knowledge=False)
+    assert agent.guards is not None and agent.guards.screen.ocr == "tesseract"
+    assert S2Agent(guards="all", knowledge=False).guards.screen.ocr is None  # type: ignore[union-attr]

@@ -99,6 +99,8 @@ class S2Agent:
             confirmer set with :meth:`use_confirmer` answers, else the episode stops, resumable),
             ``deny`` or ``allow`` (unattended runs).
         guard_classifier: a model spec for the injection classifier (rules only when None).
+        guard_ocr: an OCR engine (``tesseract``) with which the injection guard reads screenshots,
+            so text with no accessibility counterpart (desktop pop-ups) is screened too.
         max_seconds / max_tokens: time and token budgets the budget guard enforces.
 
     ``run`` never raises for what a model says; :class:`~steadyhand.core.InfrastructureFault`
@@ -125,7 +127,7 @@ class S2Agent:
                  knowledge_threshold: float = 0.45, knowledge_top_k: int = 1, write_knowledge: bool = True,
                  guards: str | list[str] | bool | None = None, policy: Any = None, approve: str = "ask",
                  guard_classifier: str | None = None, max_seconds: float | None = None,
-                 max_tokens: int | None = None) -> None:
+                 max_tokens: int | None = None, guard_ocr: str | None = None) -> None:
         if max_steps < 1 or max_replans < 0 or max_replans_per_step < 1 or max_format_retries < 0 \
                 or max_plan_retries < 0 or max_done_checks < 1 or history < 1 or knowledge_top_k < 1:
             raise ConfigurationError(
@@ -153,7 +155,7 @@ class S2Agent:
 
         self.guards: GuardSet | None = GuardSet.from_options(
             guards, policy=policy, approve=approve, classifier=guard_classifier, max_seconds=max_seconds,
-            max_tokens=max_tokens)
+            max_tokens=max_tokens, ocr=guard_ocr)
         self._confirm: Callable[[dict[str, Any]], Any] | None = None
         self._grounder: Grounder | None = None
         self._grounders: dict[str, Grounder] = {}
