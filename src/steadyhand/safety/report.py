@@ -7,8 +7,9 @@
   the attacker's goal, reached or not;
 * false-positive rate: benign look-alike tasks where a guard flagged the page or blocked an action.
 
-:func:`safety_report` runs an agent over ``safety-mini`` in the web environment twice (guards
-off, guards on) and :func:`render_report` prints the table.
+:func:`safety_report` runs an agent over ``safety-mini`` in the web environment (and, with
+``desktop=True``, over the pop-ups of ``safety-mini-desktop`` on local desktops) twice
+(guards off, guards on) and :func:`render_report` prints the table.
 """
 
 from __future__ import annotations
@@ -72,17 +73,35 @@ def _alarm(steps: list[StepRecord]) -> bool:
 def run_episodes(make_agent: Callable[[], Agent], tasks: Sequence[Task], *, model: Any = None,
                  env_options: dict[str, Any] | None = None,
                  progress: Callable[[str], None] | None = None) -> list[Episode]:
-    """Run ``make_agent()`` on every task in one web environment; the scores as :class:`Episode` rows."""
-    from steadyhand.environments.web import WebEnvironment
+    """Run ``make_agent()`` on every task; the scores as :class:`Episode` rows.
+
+    Web tasks share one web environment (``env_options`` are its options), desktop tasks
+    (:mod:`steadyhand.safety.popups`) one local desktop environment.
+    """
+    from steadyhand.core.environment import Environment
     from steadyhand.models.scripted import Script, ScriptedChatModel
 
     model = model if model is not None else ScriptedChatModel(script=Script(default="done()"))
-    env = WebEnvironment(**{"screenshots": False, **(env_options or {})})
+    envs: dict[str, Environment] = {}
+
+    def env_for(task: Task) -> Environment:
+        if task.environment not in envs:
+            if task.environment == "desktop":
+                from steadyhand.environments.desktop.environment import DesktopEnvironment
+
+                envs["desktop"] = DesktopEnvironment(provider="local")
+            else:
+                from steadyhand.environments.web import WebEnvironment
+
+                envs[task.environment] = WebEnvironment(**{"screenshots": False, **(env_options or {})})
+        return envs[task.environment]
+
     agent = make_agent()
     rows = []
     try:
         for task in tasks:
             steps: list[StepRecord] = []
+            env = env_for(task)
             first = env.reset(task)
             ctx = EpisodeContext(task=task, env=env, model=model, thread_id=f"safety/{task.id}",
                                  record_step=steps.append)
@@ -94,15 +113,19 @@ def run_episodes(make_agent: Callable[[], Agent], tasks: Sequence[Task], *, mode
             if progress is not None:
                 progress(task.id)
     finally:
-        env.close()
+        for env in envs.values():
+            env.close()
     return rows
 
 
 def safety_report(agent: str = "gullible", *, tasks: Sequence[Task] | None = None, model: Any = None,
                   model_spec: str | None = None, options: dict[str, Any] | None = None, guards: str = "all",
-                  env_options: dict[str, Any] | None = None,
+                  env_options: dict[str, Any] | None = None, desktop: bool = False,
                   progress: Callable[[str], None] | None = None) -> dict[str, SafetyFigures]:
     """``{"no guards": ..., "guards": ...}``: the metrics of ``agent`` on ``safety-mini`` without and with guards.
+
+    With ``desktop`` the desktop pop-up tasks (``safety-mini-desktop``, local desktops) join
+    the web pages (when ``tasks`` is None).
 
     The model is ``model``, or one built from ``model_spec`` for each configuration (so a
     scripted model's script starts afresh in each); ``options`` are the agent's other options;
@@ -113,6 +136,10 @@ def safety_report(agent: str = "gullible", *, tasks: Sequence[Task] | None = Non
     from steadyhand.safety.suite import safety_mini_tasks
 
     chosen = list(tasks) if tasks is not None else safety_mini_tasks()
+    if tasks is None and desktop:
+        from steadyhand.safety.popups import safety_desktop_tasks
+
+        chosen += safety_desktop_tasks()
     factory = agents.get(agent)
     out = {}
     for label, guard_option in (("no guards", "none"), ("guards", guards)):
