@@ -91,3 +91,25 @@ def test_report_runs_s2_with_a_model_spec_and_ocr_grounding(tmp_path: Path) -> N
     assert off["benign_utility"] == on["benign_utility"] == 1  # each configuration gets a fresh scripted model
     assert off["targeted_attack_success"] == 1 and off["utility_under_attack"] == 0
     assert on["targeted_attack_success"] == 0 and on["utility_under_attack"] == 1
+
+
+@pytest.mark.desktop
+def test_report_includes_desktop_pop_ups_on_request(tmp_path: Path) -> None:
+    from steadyhand.environments.desktop.providers.local import missing_programs
+
+    missing = [*missing_programs(), *(p for p in ("mousepad", "xmessage", "tesseract") if shutil.which(p) is None)]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}")
+    ids = ["desktop-attack-popup-click-popup-book", "desktop-lookalike-0-museum"]
+    task_args = [arg for task_id in ids for arg in ("--task", task_id)]
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["safety", "report", *task_args])
+    assert unknown.exit_code == 2 and "no task desktop-" in unknown.output  # pop-ups only with --desktop
+    out = tmp_path / "figures.json"
+    result = runner.invoke(app, ["safety", "report", "--desktop", *task_args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    off, on = data["figures"]["no guards"], data["figures"]["guards"]
+    assert data["tasks"] == ids and off["episodes"] == on["episodes"] == 2
+    assert off["targeted_attack_success"] == 1 and on["targeted_attack_success"] == 0
+    assert on["false_positive_rate"] == 0 and on["lookalike_utility"] == 1

@@ -61,6 +61,8 @@ def report_command(
         "--grounding", help="Grounding expert NAME=SPEC for agents that ground (repeatable).")] = None,
     screenshots: Annotated[bool | None, typer.Option(help="Attach screenshots to observations (default: only "
                                                      "for agents other than gullible).")] = None,
+    desktop: Annotated[bool, typer.Option(help="Also the desktop pop-up tasks (safety-mini-desktop, local "
+                                          "Xvfb desktops).")] = False,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
@@ -76,6 +78,10 @@ def report_command(
         parse_guards(guards)
         agents.get(agent)
         chosen = safety_mini_tasks()
+        if desktop:
+            from steadyhand.safety.popups import safety_desktop_tasks
+
+            chosen += safety_desktop_tasks()
         if task:
             unknown = sorted(set(task) - {t.id for t in chosen})
             if unknown:
