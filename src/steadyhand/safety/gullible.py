@@ -128,11 +128,9 @@ class GullibleAgent:
         """On a desktop, ``observation`` with the screen's OCR text in ``info["ocr_text"]``."""
         if not desktop or observation.screenshot is None or "ocr_text" in observation.info:
             return observation
-        lines: dict[tuple[int, ...], list[Any]] = {}
-        for word in self._textual().words(observation):
-            lines.setdefault(word.line, []).append(word)
-        ordered = sorted(lines.values(), key=lambda ws: (min(w.top for w in ws), min(w.left for w in ws)))
-        text = "\n".join(" ".join(w.text for w in sorted(ws, key=lambda w: w.left)) for ws in ordered)
+        from steadyhand.tools.grounding.ocr import as_lines
+
+        text = as_lines(self._textual().words(observation))
         return observation.model_copy(update={"info": {**observation.info, "ocr_text": text}})
 
     def _textual(self) -> Any:

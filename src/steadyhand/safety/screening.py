@@ -151,14 +151,12 @@ class InjectionScreen:
             import numpy as np
             from PIL import Image
 
+            from steadyhand.tools.grounding.ocr import as_lines
+
             words = self._engine.read_page(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")))
-            lines: dict[tuple[int, ...], list[Any]] = {}
-            for word in words:
-                lines.setdefault(word.line or (int(word.top),), []).append(word)
-            ordered = sorted(lines.values(), key=lambda ws: (min(w.top for w in ws), min(w.left for w in ws)))
             if len(self._read) >= 8:
                 self._read.pop(next(iter(self._read)))
-            self._read[key] = "\n".join(" ".join(w.text for w in sorted(ws, key=lambda w: w.left)) for ws in ordered)
+            self._read[key] = as_lines(words)
         return self._read[key]
 
     def check(self, observation: Observation) -> GuardVerdict:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,6 +52,18 @@ class Word:
     @property
     def bottom(self) -> float:
         return self.top + self.height
+
+
+def as_lines(words: Sequence[Word]) -> str:
+    """The words as text: one OCR line per line (words left to right), lines top to bottom.
+
+    Words without a line key are grouped by their top edge.
+    """
+    lines: dict[tuple[int, ...], list[Word]] = {}
+    for word in words:
+        lines.setdefault(word.line or (int(word.top),), []).append(word)
+    ordered = sorted(lines.values(), key=lambda ws: (min(w.top for w in ws), min(w.left for w in ws)))
+    return "\n".join(" ".join(w.text for w in sorted(ws, key=lambda w: w.left)) for ws in ordered)
 
 
 @dataclass(frozen=True)
