@@ -85,12 +85,13 @@ def _run_uno(client: Any, payload: dict[str, Any]) -> dict[str, Any]:
     for python in _PYTHONS:
         result = client.execute([python, "-c", UNO_SCRIPT, json.dumps(payload)], timeout_s=60)
         output = str(result.get("output") or "").strip().splitlines()
-        if result.get("returncode") == 0 and output:
-            try:
-                answer = json.loads(output[-1])
-            except ValueError:
-                errors.append(f"{python}: {output[-1][:200]}")
-                continue
+        # The answer is the script's last line, written once the work is done: it counts even when
+        # the interpreter then exits badly (the UNO bridge can crash while it is torn down).
+        try:
+            answer = json.loads(output[-1]) if output else None
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
             if answer.get("error"):
                 raise GroundingError(f"structural expert (UNO): {answer['error']}")
             return dict(answer)
