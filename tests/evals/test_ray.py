@@ -141,3 +141,57 @@ def test_ray_interrupt_leaves_a_resumable_run(ray_cluster: str, tmp_path: Path) 
         assert all(e["status"] == "done" and e["scores"]["score"] == 1.0 for e in store.episodes(run_id))
     finally:
         store.close()
+
+
+def _actor_pids() -> list[int]:
+    """Pids of processes running a steadyhand episode actor (Ray titles them ``ray::EpisodeActor...``)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().startswith(b"ray::EpisodeActor"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.mark.slow
+def test_a_killed_actor_is_replaced_and_its_episode_rerun(ray_cluster: str, tmp_path: Path) -> None:
+    """SIGKILL of an actor process mid-run: an infrastructure fault, recorded, retried on a new actor."""
+    import os
+    import signal
+    import threading
+    import time
+
+    model = _oracle("sql-mini", tmp_path) + "?delay_s=0.2"  # keeps episodes in flight when the kill lands
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    killed: list[int] = []
+
+    def kill_one_actor() -> None:
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            if (tmp_path / "results.db").exists():
+                store = ResultStore(url)
+                running = any(e["status"] == "running" for run in store.list_runs() for e in store.episodes(run["id"]))
+                store.close()
+                pids = _actor_pids()
+                if running and pids:
+                    os.kill(pids[0], signal.SIGKILL)
+                    killed.append(pids[0])
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_actor, daemon=True)
+    killer.start()
+    result = run_suite(RunConfig(suite="sql-mini", model=model, limit=6, executor="ray", ray_address=ray_cluster,
+                                 concurrency=2, max_infra_retries=2), store_url=url, progress=False)
+    killer.join()
+    assert killed, "no actor was seen running an episode"
+    assert [r.status for r in result.results] == ["done"] * 6
+    store = ResultStore(url)
+    try:
+        faults = store.infra_faults(result.run_id)
+        assert faults and all("Ray actor died" in f["error"] for fs in faults.values() for f in fs)
+        assert all(e["scores"]["score"] == 1.0 for e in store.episodes(result.run_id))
+    finally:
+        store.close()
