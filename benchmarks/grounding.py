@@ -13,8 +13,11 @@ makes it again) comes from a local Xvfb desktop at 1280x720:
 
 Each target has a description written the way a worker writes one: quoted
 (``the "Save draft" button``) or plain (``Save draft button``), chosen by the seed.
-Labels are unique on their screen. xterm is not used: it has no accessibility
-tree to take boxes from.
+* xterm screens of shell sessions (``ls`` listings, ``echo`` output) in the 9x15
+  bitmap font: xterm has no accessibility tree, so a word's box is its character
+  cells (row and column times the cell size, from the window's position).
+
+Labels are unique on their screen.
 
 Per expert: accuracy (the returned point, or a box's centre, inside the target
 box) and the median latency of a request on a screenshot it has not seen before
@@ -46,7 +49,7 @@ from typing import Any
 import numpy as np
 
 CACHE = Path.home() / ".cache" / "steadyhand" / "grounding-set"
-SET_VERSION = 2
+SET_VERSION = 3
 W, H = 1280, 720
 MARKER = (255, 0, 255)
 
@@ -291,6 +294,48 @@ class Builder:
             self.client.execute("pkill -x mousepad", shell=True)
             time.sleep(1)
 
+    def xterm(self, screens: int) -> None:
+        """Terminal screens in a fixed-cell font: a word's box is its character cells (xterm has no AT-SPI tree)."""
+        import re
+
+        cell_w, cell_h, border = 9, 15, 4  # the 9x15 bitmap font and xterm's internal border (-b)
+        for n in range(screens):
+            rng = random.Random(5000 + n)
+            lines: list[str] = []
+            while len(lines) < 26:
+                folder = rng.choice(NOUNS)
+                names = [f"{rng.choice(NOUNS)}_{rng.randint(1, 99)}.{rng.choice(['txt', 'csv', 'md', 'py', 'log'])}"
+                         for _ in range(rng.randint(2, 5))]
+                lines += [f"user@vm:~$ ls {folder}", "  ".join(names)]
+                if rng.random() < 0.5:
+                    lines += [f"user@vm:~$ echo {' '.join(rng.choices(LATIN, k=4))}", " ".join(rng.choices(LATIN, k=6))]
+            lines = lines[:26]
+            title = f"term{n}"
+            path = f"/tmp/steadyhand-grounding-term/{title}.txt"
+            self.client.upload_file(path, "\n".join(lines).encode())
+            self.client.launch(["xterm", "-fn", "9x15", "-b", str(border), "-geometry",
+                                f"100x28+{rng.randint(0, 300)}+{rng.randint(0, 200)}", "-title", title,
+                                "-e", "sh", "-c", f"cat {path}; sleep 600"])
+            info = ""
+            for _ in range(40):
+                time.sleep(0.5)
+                info = self.client.execute(f"xwininfo -name {title}", shell=True).get("output", "")
+                if "IsViewable" in info:
+                    break
+            found = re.search(r"Absolute upper-left X:\s+(-?\d+).*Absolute upper-left Y:\s+(-?\d+)", info, re.S)
+            if found is None:
+                print(f"  {title}: window not found, skipped", file=sys.stderr)
+                continue
+            time.sleep(0.5)
+            x0, y0 = int(found.group(1)) + border, int(found.group(2)) + border
+            words = [(row, m.start(), m.group()) for row, line in enumerate(lines) for m in re.finditer(r"\S+", line)]
+            cands = [{"role": "text", "name": word, "box": [x0 + col * cell_w, y0 + row * cell_h,
+                                                            len(word) * cell_w, cell_h]}
+                     for row, col, word in words if len(word) >= 4 and not word.startswith("user@")]
+            self._save("xterm", self.client.screenshot(), None,
+                       _pick(self.rng, cands, self.per_screen, [w for _, _, w in words]))
+            self.client.execute(f"pkill -f 'xterm.*{title}'", shell=True)
+
     def calc(self, documents: int) -> None:
         from steadyhand.tools.grounding.experts.structural import uno_set_cells
 
@@ -310,7 +355,7 @@ class Builder:
 
 
 def build(out: Path, *, pages: int, per_screen: int, seed: int, mousepad_docs: int = 3,
-          calc_docs: int = 2) -> list[dict[str, Any]]:
+          calc_docs: int = 2, xterm_screens: int = 20) -> list[dict[str, Any]]:
     """Make the set under ``out`` (replacing what is there) and return its items."""
     shutil.rmtree(out, ignore_errors=True)
     builder = Builder(out, pages=pages, per_screen=per_screen, seed=seed)
@@ -321,6 +366,8 @@ def build(out: Path, *, pages: int, per_screen: int, seed: int, mousepad_docs: i
         builder.mousepad(mousepad_docs)
         print("building: calc", file=sys.stderr)
         builder.calc(calc_docs)
+        print("building: xterm", file=sys.stderr)
+        builder.xterm(xterm_screens)
     finally:
         builder.close()
     items = [i for i in builder.items if i["targets"]]
@@ -399,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--mousepad-docs", type=int, default=3, help="Mousepad documents (7 screenshots each)")
     parser.add_argument("--calc-docs", type=int, default=2, help="Calc documents (12 screenshots each)")
+    parser.add_argument("--xterm-screens", type=int, default=20, help="xterm screens")
     parser.add_argument("--build-only", action="store_true", help="make the set, measure nothing")
     parser.add_argument("--rapidocr", action="store_true", help="also measure the textual expert with rapidocr")
     parser.add_argument("--candidates", metavar="MODEL_SPEC", help="also measure the candidates expert with this model")
@@ -412,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         manifest = json.loads(manifest_path.read_text())
         fresh = manifest.get("version") != SET_VERSION or manifest.get("pages") != args.pages
     items = build(args.cache_dir, pages=args.pages, per_screen=args.per_screen, seed=args.seed,
-                  mousepad_docs=args.mousepad_docs, calc_docs=args.calc_docs) if fresh \
+                  mousepad_docs=args.mousepad_docs, calc_docs=args.calc_docs,
+                  xterm_screens=args.xterm_screens) if fresh \
         else json.loads(manifest_path.read_text())["items"]
     targets = sum(len(i["targets"]) for i in items)
     print(f"grounding set: {len(items)} screenshots, {targets} targets ({args.cache_dir})", file=sys.stderr)
