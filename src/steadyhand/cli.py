@@ -10,34 +10,18 @@ import sys
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
+from steadyhand.cli_options import add_grounding, err_console, fail, parse_options
 from steadyhand.core.errors import SteadyhandError
 
 app = typer.Typer(name="steadyhand", no_args_is_help=True, add_completion=False,
                   help="Build, run and score trustworthy computer-use agents.")
 console = Console()
-err_console = Console(stderr=True)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Result store URL (SQLAlchemy). "
                                               "Default: $STEADYHAND_DB or ~/.local/share/steadyhand/results.db")]
-
-
-def _fail(exc: BaseException) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(2)
-
-
-def _options(pairs: list[str] | None, flag: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            _fail(SteadyhandError(f"{flag} expects KEY=VALUE, got {pair!r}"))
-        out[key.replace("-", "_")] = yaml.safe_load(value)
-    return out
 
 
 def _fmt_time(seconds: float) -> str:
@@ -99,25 +83,18 @@ def eval_command(
     from steadyhand.evals import ResultStore, RunConfig, default_url, run_suite
 
     if not suite and not resume:
-        _fail(SteadyhandError("give a suite name, or --resume RUN_ID"))
-    agent_options = _options(option, "--option")
+        fail(SteadyhandError("give a suite name, or --resume RUN_ID"))
+    agent_options = parse_options(option, "--option")
     if approve is not None:
         if approve not in ("ask", "deny", "allow"):
-            _fail(SteadyhandError(f"--approve must be ask, deny or allow, not {approve!r}"))
+            fail(SteadyhandError(f"--approve must be ask, deny or allow, not {approve!r}"))
         agent_options["approve"] = approve
-    if grounding:
-        experts = dict(agent_options.get("grounding") or {})
-        for pair in grounding:
-            name, sep, spec = pair.partition("=")  # a SPEC may itself contain '='
-            if not sep or not name or not spec:
-                _fail(SteadyhandError(f"--grounding expects NAME=SPEC, got {pair!r}"))
-            experts[name] = spec
-        agent_options["grounding"] = experts
+    agent_options = add_grounding(agent_options, grounding)
     url = db or default_url()
     try:
         config = RunConfig(suite=suite or "", agent=agent, model=model, limit=limit, task_ids=task,
                            concurrency=concurrency, agent_options=agent_options,
-                           environment_options=_options(env_option, "--env-option"), seed=seed,
+                           environment_options=parse_options(env_option, "--env-option"), seed=seed,
                            executor=executor, ray_address=ray_address,
                            redact_inputs=redact_inputs, max_infra_retries=infra_retries)
         result = run_suite(config, store_url=url, resume=resume, progress=not quiet and sys.stderr.isatty())
@@ -127,7 +104,7 @@ def eval_command(
                           f"{' --db ' + url if db else ''}`")
         raise typer.Exit(130) from None
     except SteadyhandError as exc:
-        _fail(exc)
+        fail(exc)
         return
     store = ResultStore(url)
     try:
@@ -146,7 +123,7 @@ def runs_command(db: DbOption = None,
     try:
         store = ResultStore(db)
     except SteadyhandError as exc:
-        _fail(exc)
+        fail(exc)
         return
     table = Table(title=f"runs in {store.url}")
     for column in ("run", "suite", "agent", "model", "status", "done", "errors", "mean score", "created"):
@@ -171,13 +148,13 @@ def show_command(run_id: Annotated[str, typer.Argument(help="Run id (a unique pr
         store = ResultStore(db)
         run = store.get_run(run_id)
     except SteadyhandError as exc:
-        _fail(exc)
+        fail(exc)
         return
     episodes = store.episodes(run.id)
     if task:
         matches = [e for e in episodes if e["task_id"] == task]
         if not matches:
-            _fail(SteadyhandError(f"run {run.id} has no task {task!r}"))
+            fail(SteadyhandError(f"run {run.id} has no task {task!r}"))
         ep = matches[0]
         console.print(f"[bold]{ep['task_id']}[/] {ep['status']} score={ep['scores'].get('score', '-')}"
                       f" attempt={ep['attempt']}" + (f" error={ep['error']}" if ep["error"] else ""))
@@ -220,7 +197,7 @@ def report_command(run_id: Annotated[str, typer.Argument(help="Run id (a unique 
         finally:
             store.close()
     except SteadyhandError as exc:
-        _fail(exc)
+        fail(exc)
         return
     console.print(f"report written: {index.resolve().as_uri()}")
 
@@ -239,7 +216,7 @@ def compare_command(run_ids: Annotated[list[str], typer.Argument(help="Run ids t
         finally:
             store.close()
     except SteadyhandError as exc:
-        _fail(exc)
+        fail(exc)
         return
     console.print(f"comparison written: {index.resolve().as_uri()}")
 

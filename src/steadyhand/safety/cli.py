@@ -14,37 +14,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from steadyhand.cli_options import add_grounding, err_console, fail, parse_options
 from steadyhand.core.errors import SteadyhandError
 
 __all__ = ["safety_app"]
 
 safety_app = typer.Typer(help="Safety suite: attacks, guards and their measured effect.", no_args_is_help=True)
 console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(exc: BaseException) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(2)
 
 
 def _agent_options(pairs: list[str] | None, grounding: list[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            _fail(SteadyhandError(f"--option expects KEY=VALUE, got {pair!r}"))
-        out[key.replace("-", "_")] = yaml.safe_load(value)
-    for pair in grounding or []:
-        name, sep, spec = pair.partition("=")
-        if not sep or not name or not spec:
-            _fail(SteadyhandError(f"--grounding expects NAME=SPEC, got {pair!r}"))
-        out.setdefault("grounding", {})[name] = spec
-    return out
+    return add_grounding(parse_options(pairs, "--option"), grounding)
 
 
 @safety_app.command("report")
@@ -95,7 +78,7 @@ def report_command(
         elif agent != "gullible":
             raise SteadyhandError(f"agent {agent!r} needs --model")
     except SteadyhandError as exc:
-        _fail(exc)
+        fail(exc)
         return
     shots = screenshots if screenshots is not None else agent != "gullible"
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -110,7 +93,7 @@ def report_command(
             report = safety_report(agent, tasks=chosen, model_spec=model, options=options, guards=guards,
                                    env_options={"screenshots": shots}, progress=advance)
     except SteadyhandError as exc:
-        _fail(exc)
+        fail(exc)
         return
     console.print(f"safety-mini · agent {agent} · model {model or '-'} · guards {guards} · "
                   f"{len(chosen)} tasks x 2 configurations", highlight=False)
