@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -155,28 +153,11 @@ def _pool_workers() -> list[int]:
 
 
 @pytest.mark.slow
-def test_a_killed_worker_is_replaced_and_its_episodes_rerun(tmp_path: Path) -> None:
+def test_a_killed_worker_is_replaced_and_its_episodes_rerun(tmp_path: Path, kill_once_mid_episode: Any) -> None:
     script = tmp_path / "oracle.json"
     write_oracle_script(resolve_suite("sql-mini").load(), script)
     url = f"sqlite:///{tmp_path / 'results.db'}"
-    killed: list[int] = []
-
-    def kill_one_worker() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not killed:
-            store = ResultStore(url) if (tmp_path / "results.db").exists() else None
-            running = store is not None and any(
-                e["status"] == "running" for run in store.list_runs() for e in store.episodes(run["id"]))
-            if store is not None:
-                store.close()
-            workers = _pool_workers()
-            if running and workers:
-                os.kill(workers[0], signal.SIGKILL)
-                killed.append(workers[0])
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_one_worker, daemon=True)
-    killer.start()
+    killer, killed = kill_once_mid_episode(tmp_path / "results.db", _pool_workers)
     # 0.2 s per model call keeps episodes in flight when the kill lands.
     result = run_suite(RunConfig(suite="sql-mini", model=f"scripted:{script}?delay_s=0.2", limit=6,
                                  concurrency=2, max_infra_retries=2), store_url=url, progress=False)

@@ -157,32 +157,12 @@ def _actor_pids() -> list[int]:
 
 
 @pytest.mark.slow
-def test_a_killed_actor_is_replaced_and_its_episode_rerun(ray_cluster: str, tmp_path: Path) -> None:
+def test_a_killed_actor_is_replaced_and_its_episode_rerun(ray_cluster: str, tmp_path: Path,
+                                                         kill_once_mid_episode: Any) -> None:
     """SIGKILL of an actor process mid-run: an infrastructure fault, recorded, retried on a new actor."""
-    import os
-    import signal
-    import threading
-    import time
-
     model = _oracle("sql-mini", tmp_path) + "?delay_s=0.2"  # keeps episodes in flight when the kill lands
     url = f"sqlite:///{tmp_path / 'results.db'}"
-    killed: list[int] = []
-
-    def kill_one_actor() -> None:
-        deadline = time.monotonic() + 120
-        while not killed and time.monotonic() < deadline:
-            if (tmp_path / "results.db").exists():
-                store = ResultStore(url)
-                running = any(e["status"] == "running" for run in store.list_runs() for e in store.episodes(run["id"]))
-                store.close()
-                pids = _actor_pids()
-                if running and pids:
-                    os.kill(pids[0], signal.SIGKILL)
-                    killed.append(pids[0])
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_one_actor, daemon=True)
-    killer.start()
+    killer, killed = kill_once_mid_episode(tmp_path / "results.db", _actor_pids)
     result = run_suite(RunConfig(suite="sql-mini", model=model, limit=6, executor="ray", ray_address=ray_cluster,
                                  concurrency=2, max_infra_retries=2), store_url=url, progress=False)
     killer.join()
