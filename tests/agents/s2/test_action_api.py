@@ -99,6 +99,18 @@ def test_only_the_first_call_is_used_and_the_worker_is_told() -> None:
     assert warnings == ["only the first of 2 calls was used: one action per turn"]
 
 
+def test_a_call_a_small_model_wraps_in_a_function_still_counts() -> None:
+    reply = ("```python\ndef save_document():\n    # save it\n    if True:\n        agent.hotkey(['ctrl', 's'])\n"
+             "    agent.done()\n\nsave_document()\n```")
+    call, warnings = parse_call(reply)
+    assert call.model_dump() == {"kind": "s2.hotkey", "keys": ["ctrl", "s"]}
+    assert warnings == ["only the first of 2 calls was used: one action per turn",
+                        "the call was inside a function or block; write it on its own line at the top level"]
+    # A top-level call wins over nested ones, wherever it stands.
+    call, warnings = parse_call("```python\ndef helper():\n    agent.done()\nagent.wait(1)\n```")
+    assert call.model_dump() == {"kind": "s2.wait", "seconds": 1.0} and warnings == []
+
+
 @pytest.mark.parametrize(("reply", "message"), [
     ("I think we are nearly there.", "no action found"),
     ("agent.launch_rockets()", "no action found"),

@@ -603,21 +603,35 @@ def _candidates(reply: str) -> list[str]:
     return snippets
 
 
-def _calls_in(code: str) -> list[ast.Call]:
-    """The top-level calls of known API names in ``code`` (parsing a growing prefix of lines if need be)."""
+def _calls_in(code: str) -> tuple[list[ast.Call], bool]:
+    """The calls of known API names in ``code``, and whether they were nested.
+
+    Top-level calls come first. Without any, calls written as statements inside a
+    function or block are taken in source order: small models often wrap the action
+    in ``def solve(): ...`` and never call it. A growing prefix of lines is parsed
+    if need be, so trailing prose or a cut-off line cannot hide a good call.
+    """
     lines = code.strip().splitlines()
-    for end in range(len(lines), 0, -1):  # trailing prose or a cut-off line must not hide a good call
+    for end in range(len(lines), 0, -1):
         try:
             tree = ast.parse("\n".join(lines[:end]))
         except SyntaxError:
             continue
-        calls = []
-        for stmt in tree.body:
-            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and _name(stmt.value) in _BY_NAME:
-                calls.append(stmt.value)
+        calls = [call for stmt in tree.body if (call := _api_call(stmt)) is not None]
         if calls:
-            return calls
-    return []
+            return calls, False
+        nested = sorted((call for node in ast.walk(tree) if (call := _api_call(node)) is not None),
+                        key=lambda call: (call.lineno, call.col_offset))
+        if nested:
+            return nested, True
+    return [], False
+
+
+def _api_call(node: ast.AST) -> ast.Call | None:
+    """The call if ``node`` is a statement calling an API name, else ``None``."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _name(node.value) in _BY_NAME:
+        return node.value
+    return None
 
 
 def _name(call: ast.Call) -> str | None:
@@ -675,15 +689,16 @@ def parse_call(reply: str) -> tuple[S2Call, list[str]]:
     """The first valid API call in a worker reply, and warnings about what else was there.
 
     The reply is searched in fenced code blocks (the last block first), then in lines
-    starting with a known call (``agent.click(...)`` or ``click(...)``). Only the first
-    call is used: the worker acts once per turn.
+    starting with a known call (``agent.click(...)`` or ``click(...)``). A call written
+    inside a function or block counts when there is none at the top level (with a
+    warning). Only the first call is used: the worker acts once per turn.
 
     Raises:
         CallParseError: no call could be read; the message says why, for the model.
     """
     problems: list[str] = []
     for snippet in _candidates(reply):
-        calls = _calls_in(snippet)
+        calls, nested = _calls_in(snippet)
         if not calls:
             continue
         try:
@@ -692,6 +707,8 @@ def parse_call(reply: str) -> tuple[S2Call, list[str]]:
             problems.append(str(exc))
             continue
         warnings = [f"only the first of {len(calls)} calls was used: one action per turn"] if len(calls) > 1 else []
+        if nested:
+            warnings.append("the call was inside a function or block; write it on its own line at the top level")
         return call, warnings
     if problems:
         raise CallParseError(problems[0])
