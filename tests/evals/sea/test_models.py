@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from steadyhand.core.errors import ConfigurationError
 from steadyhand.evals.sea import Question, Testee, extract_choice, load_kb
 from steadyhand.evals.sea.debian import build_debian_kb
 from steadyhand.evals.sea.embed import MiniLMEmbedder
@@ -49,3 +50,29 @@ def test_smollm2_testee_answers_in_batches_and_every_call_is_counted() -> None:
     assert len(calls) == 4 and calls[0].input_tokens == replies[0].input_tokens
     for (_, options, _), reply in zip(q.forms() * 2, replies, strict=True):
         extract_choice(reply.text, options)  # parses or returns None, never raises
+
+
+@pytest.mark.slow
+def test_smollm2_likelihood_testee_picks_the_likely_option_in_every_rotation() -> None:
+    testee = Testee("local:smollm2", batch_size=2, answer="likelihood")
+    q = Question(id="p#0/q0", paragraph_id="p#0", question="The days of the week: Monday, Tuesday, ____, Thursday.",
+                 options=["fonts", "Wednesday", "kernel", "Perl"], answer=1,
+                 rephrasings=["Which day comes between Tuesday and Thursday?", "In order: Monday, Tuesday, "
+                              "____, Thursday, Friday."], generator="test")
+    before = len(usage(testee.model).calls)
+    forms = q.forms()
+    replies = testee.answer([(text, options) for text, options, _ in forms])
+    assert len(replies) == 3
+    for (_, options, answer), reply in zip(forms, replies, strict=True):
+        assert reply.text.startswith("\\box{") and "log-likelihoods" in reply.text
+        assert extract_choice(reply.text, options) == answer, reply.text  # the option's place moved; the pick did not
+        assert reply.output_tokens == 0 and reply.input_tokens > 4 * 8  # four scored texts per call
+    calls = usage(testee.model).calls[before:]
+    assert [c.input_tokens for c in calls] == [r.input_tokens for r in replies]
+
+
+def test_likelihood_answering_needs_an_in_process_model() -> None:
+    with pytest.raises(ConfigurationError, match="likelihood"):
+        Testee("openai:gpt-4o-mini", answer="likelihood")
+    with pytest.raises(ConfigurationError, match="answer mode"):
+        Testee("local:smollm2", answer="vibes")  # type: ignore[arg-type]

@@ -11,6 +11,8 @@ from steadyhand.core.errors import ConfigurationError
 from steadyhand.evals.sea import RelationDAG, extract_choice
 from steadyhand.evals.sea.embed import Embedder, HashingEmbedder, VectorCache, make_embedder
 from steadyhand.evals.sea.index import PageIndex
+from steadyhand.evals.sea.store import SeaStore
+from steadyhand.evals.sea.testee import scored_texts
 
 
 def test_page_index_search_and_removal_agree_between_backends() -> None:
@@ -86,3 +88,20 @@ def test_vector_cache_persists_and_never_mixes_models(tmp_path: Path) -> None:
     meta.write_text(meta.read_text().replace("hashing-bow-64", "something-else"))
     with pytest.raises(ConfigurationError, match="refusing to mix"):
         VectorCache(tmp_path, HashingEmbedder(64), "kb1", "pages")
+
+
+def test_likelihood_answering_scores_the_filled_blank_or_the_answer_line() -> None:
+    assert scored_texts("vim is an ____ editor.", ["old", "new"]) == ["vim is an old editor.", "vim is an new editor."]
+    assert scored_texts("Which editor is modal?", ["vim", "nano"]) == ["Which editor is modal?\nAnswer: vim",
+                                                                      "Which editor is modal?\nAnswer: nano"]
+    # Two blanks: filling one would leave the other, so it is asked as a question.
+    assert scored_texts("____ and ____", ["a"]) == ["____ and ____\nAnswer: a"]
+
+
+def test_runs_stored_before_answer_modes_resume_as_box(tmp_path: Path) -> None:
+    store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
+    store.create_run("old", "sea", {"testee": "local:smollm2", "batch_size": 10})  # as older versions stored it
+    assert store.create_run("old", "sea", {"testee": "local:smollm2", "batch_size": 10, "answer": "box"}) == "old:sea"
+    with pytest.raises(ConfigurationError, match="answer"):
+        store.create_run("old", "sea", {"testee": "local:smollm2", "batch_size": 10, "answer": "likelihood"})
+    store.close()

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from steadyhand.core.errors import SteadyhandError
+from steadyhand.core.errors import ConfigurationError, SteadyhandError
 
 __all__ = ["sea_app"]
 
@@ -33,7 +33,8 @@ def _fail(exc: Exception) -> None:
 
 @sea_app.command("run")
 def run_command(
-    kb: Annotated[str, typer.Option(help="Knowledge base: JSONL path, 'debian' or 'debian:N'.")] = "debian",
+    kb: Annotated[str, typer.Option(help="Knowledge base: JSONL path, 'debian', 'python', 'debian:N' or "
+                                         "'python:N'.")] = "debian",
     testee: Annotated[str, typer.Option(help="Model spec of the model under test.")] = "local:smollm2",
     generator: Annotated[str, typer.Option(help="'cloze' (deterministic) or a model spec.")] = "cloze",
     budget: Annotated[int, typer.Option(min=1, help="Testee calls per method.")] = 1000,
@@ -48,6 +49,8 @@ def run_command(
     max_sources: Annotated[int | None, typer.Option(min=1, help="Expand at most N sources per step.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sampling.")] = 0,
     embedder: Annotated[str, typer.Option(help="'minilm' or 'hashing[:DIM]'.")] = "minilm",
+    answer: Annotated[str, typer.Option(help="How the testee answers: 'box' (writes \\box{X}) or 'likelihood' "
+                                             "(in-process models: the most likely option).")] = "box",
     baseline: Annotated[bool, typer.Option(help="Also run the random baseline.")] = True,
     resume: Annotated[str | None, typer.Option(help="Resume this study id (same settings).")] = None,
     db: DbOption = None,
@@ -59,7 +62,8 @@ def run_command(
     from steadyhand.evals.sea.study import StudySpec, open_context, run_study
 
     try:
-        spec = StudySpec(kb=kb, testee=testee, generator=generator, embedder=embedder, rephrasings=rephrasings)
+        spec = StudySpec(kb=kb, testee=testee, generator=generator, embedder=embedder, rephrasings=rephrasings,
+                         answer=answer)
         config = SearchConfig(budget=budget, token_budget=token_budget, batch_size=batch_size,
                               top_k_pages=top_k_pages, paragraphs_per_source=paragraphs_per_source,
                               questions_per_paragraph=questions, xi=xi, gamma=gamma, max_sources=max_sources,
@@ -117,7 +121,8 @@ def _report(store: object, study: str, out: Path, embedder: str | None) -> None:
     assert isinstance(store, SeaStore)
     report = build_report(store, study, embedder=make_embedder(embedder) if embedder else None)
     paths = write_report(report, out)
-    table = Table(title=f"SEA study {report.study}: testee {report.config.get('testee')}")
+    table = Table(title=f"SEA study {report.study}: testee {report.config.get('testee')} "
+                        f"(answers: {report.config.get('answer', 'box')})")
     for column in ("method", "calls", "tokens", "steps", "errors", "errors / 1k calls", "calls / error",
                    "tokens / error", "s / step"):
         table.add_column(column)
@@ -139,15 +144,21 @@ def _report(store: object, study: str, out: Path, embedder: str | None) -> None:
 
 @sea_app.command("build-kb")
 def build_kb_command(
+    source: Annotated[str, typer.Argument(help="'debian' (package records) or 'python' (standard library docs).")]
+    = "debian",
     out: Annotated[Path | None, typer.Option(help="Write the JSONL here (default: the cache; printed).")] = None,
-    max_pages: Annotated[int | None, typer.Option(min=1, help="An evenly spaced slice of N packages.")] = None,
+    max_pages: Annotated[int | None, typer.Option(min=1, help="An evenly spaced slice of N pages.")] = None,
 ) -> None:
-    """Build the knowledge base of Debian package records (cached; deterministic for the same apt lists)."""
-    from steadyhand.evals.sea.debian import build_debian_kb
+    """Build a knowledge base from Debian's package records or Python's docs (cached; deterministic)."""
+    from steadyhand.evals.sea.debian import MIN_PAGES, build_debian_kb
     from steadyhand.evals.sea.kb import load_kb
+    from steadyhand.evals.sea.pydocs import build_python_kb
 
+    builders = {"debian": build_debian_kb, "python": build_python_kb}
     try:
-        path = build_debian_kb(out, max_pages=max_pages, min_pages=None if max_pages else 5000)
+        if source not in builders:
+            raise ConfigurationError(f"no knowledge base builder {source!r}: use one of {', '.join(builders)}")
+        path = builders[source](out, max_pages=max_pages, min_pages=None if max_pages else MIN_PAGES)
         kb = load_kb(path)
     except SteadyhandError as exc:
         _fail(exc)

@@ -36,10 +36,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from steadyhand.core.errors import ModelOutputError
 from steadyhand.evals.sea.kb import KnowledgeBase, Paragraph
 
-__all__ = ["LETTERS", "ClozeGenerator", "ModelGenerator", "Question", "QuestionGenerator", "render_prompt",
+__all__ = ["BLANK", "LETTERS", "ClozeGenerator", "ModelGenerator", "Question", "QuestionGenerator", "render_prompt",
            "template_words"]
 
 LETTERS = "ABCD"
+#: What a cloze question puts where the blanked word was.
+BLANK = "____"
 _PROMPTS = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "prompts"),
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+_-]*(?:\.[A-Za-z0-9+_-]+)*")
@@ -225,7 +227,7 @@ class ClozeGenerator:
                 continue
             used_sentences.add(s_index)
             used_words.add(word.lower())
-            cloze = sentence[:start] + "____" + sentence[end:]
+            cloze = sentence[:start] + BLANK + sentence[end:]
             options = [word, *distractors]
             rng.shuffle(options)
             texts = [form.format(page=paragraph.page_name, heading=paragraph.heading or "summary", cloze=cloze)

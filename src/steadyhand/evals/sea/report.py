@@ -237,7 +237,8 @@ def write_report(report: StudyReport, out_dir: Path) -> dict[str, Path]:
                       title=f"{report.study}: testee {report.config.get('testee', '?')}, "
                             f"budget {report.config.get('budget', '?')} calls")
     lines = [f"# SEA study {report.study}", "",
-             f"Testee `{report.config.get('testee')}`, generator `{report.config.get('generator')}`, "
+             f"Testee `{report.config.get('testee')}` (answers: {report.config.get('answer', 'box')}), "
+             f"generator `{report.config.get('generator')}`, "
              f"embedder `{report.config.get('embedder')}`, knowledge base `{report.config.get('kb')}`, "
              f"seed {report.config.get('seed')}.", "", "![cumulative errors](curve.png)", "",
              "| method | calls | tokens | steps | paragraphs | questions | errors | errors / 1k calls "

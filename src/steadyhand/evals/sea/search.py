@@ -278,7 +278,7 @@ class _Search:
         size = self.ctx.testee.batch_size
         for start in range(0, len(todo), size):
             chunk = todo[start:start + size]
-            replies = self.ctx.testee.ask([self.ctx.testee.prompt(text, options) for _, _, text, options, _ in chunk])
+            replies = self.ctx.testee.answer([(text, options) for _, _, text, options, _ in chunk])
             rows = []
             for (q, form, _, options, answer), reply in zip(chunk, replies, strict=True):
                 choice = extract_choice(reply.text, options)

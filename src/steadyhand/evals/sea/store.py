@@ -35,6 +35,8 @@ __all__ = ["Ask", "ParagraphResult", "SeaRun", "SeaStore", "StepRow"]
 
 #: Settings a resumed run may change: a budget can be extended.
 _EXTENSIBLE = frozenset({"budget", "token_budget"})
+# Settings added after runs were first stored, with the value older runs had.
+_ADDED: dict[str, Any] = {"answer": "box"}
 
 
 def _now() -> datetime:
@@ -171,7 +173,8 @@ class SeaStore:
                 s.add(SeaRun(id=run_id, study=study, method=method, config=config))
             else:
                 changed = sorted(k for k in set(run.config) | set(config)
-                                 if k not in _EXTENSIBLE and run.config.get(k) != config.get(k))
+                                 if k not in _EXTENSIBLE
+                                 and run.config.get(k, _ADDED.get(k)) != config.get(k, _ADDED.get(k)))
                 if changed:
                     raise ConfigurationError(f"run {run_id} was started with other settings ({', '.join(changed)});"
                                              " resume it with the same ones (only the budgets may change)")

@@ -7,8 +7,9 @@ The two lines a script needs::
                        SearchConfig(budget=600, batch_size=10))
 
 ``kb`` is a JSONL path in SEA's page format, ``debian`` (the knowledge base built
-from Debian's package records, cached) or ``debian:N`` (an evenly spaced slice of N
-packages). ``generator`` is ``cloze`` (deterministic) or a model spec
+from Debian's package records, cached), ``python`` (built from the docstrings of
+the standard library), or ``debian:N`` / ``python:N`` (an evenly spaced slice of N
+pages). ``generator`` is ``cloze`` (deterministic) or a model spec
 (``openai:...``, ``local:smollm2``, ``scripted:FILE``...) for the model-based
 generator. Running a study id that exists resumes it.
 """
@@ -36,7 +37,7 @@ from steadyhand.evals.sea.search import (
     run_search,
 )
 from steadyhand.evals.sea.store import SeaStore
-from steadyhand.evals.sea.testee import Testee
+from steadyhand.evals.sea.testee import AnswerMode, Testee
 
 __all__ = ["StudyResult", "StudySpec", "open_context", "resolve_kb", "run_study"]
 
@@ -46,13 +47,15 @@ class StudySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kb: str = Field(description="JSONL path, 'debian' or 'debian:N'")
+    kb: str = Field(description="JSONL path, 'debian', 'python', 'debian:N' or 'python:N'")
     testee: str = Field(description="model spec of the model under test")
     generator: str = Field("cloze", description="'cloze' or a model spec")
     embedder: str = Field("minilm", description="'minilm' or 'hashing[:DIM]'")
     rephrasings: int = Field(2, ge=0, le=3, description="extra forms per question")
     testee_batch: int = Field(16, ge=1, description="prompts per testee batch")
     max_new_tokens: int = Field(12, ge=1, description="reply budget of in-process testees")
+    answer: AnswerMode = Field("box", description="'box' (the testee writes \\box{X}) or 'likelihood' "
+                                                 "(in-process testees: the most likely option)")
 
 
 @dataclass
@@ -64,22 +67,37 @@ class StudyResult:
 
 
 def resolve_kb(kb: str) -> Path:
-    """The JSONL file a ``kb`` string names (building the Debian one if needed).
+    """The JSONL file a ``kb`` string names (building a built-in one if needed).
 
     Raises:
-        ConfigurationError: no such file, or the Debian records are missing.
+        ConfigurationError: no such file, or the built-in knowledge base's sources are missing.
     """
     name, _, arg = kb.partition(":")
-    if name == "debian" and not Path(kb).exists():
-        from steadyhand.evals.sea.debian import build_debian_kb
-
+    if name in _BUILDERS and not Path(kb).exists():
         if arg and not arg.isdigit():
-            raise ConfigurationError(f"--kb {kb!r}: use debian or debian:N (N pages)")
-        return build_debian_kb(max_pages=int(arg) if arg else None)
+            raise ConfigurationError(f"--kb {kb!r}: use {name} or {name}:N (N pages)")
+        return _BUILDERS[name](max_pages=int(arg) if arg else None)
     path = Path(kb).expanduser()
     if not path.is_file():
-        raise ConfigurationError(f"knowledge base {kb!r}: no such file (or use 'debian' / 'debian:N')")
+        raise ConfigurationError(f"knowledge base {kb!r}: no such file (or use 'debian', 'python', 'debian:N' "
+                                 "or 'python:N')")
     return path
+
+
+def _debian(max_pages: int | None) -> Path:
+    from steadyhand.evals.sea.debian import build_debian_kb
+
+    return build_debian_kb(max_pages=max_pages)
+
+
+def _python(max_pages: int | None) -> Path:
+    from steadyhand.evals.sea.pydocs import build_python_kb
+
+    return build_python_kb(max_pages=max_pages)
+
+
+#: Built-in knowledge bases: ``debian`` (Debian's package records) and ``python`` (the standard library's docs).
+_BUILDERS: dict[str, Callable[..., Path]] = {"debian": _debian, "python": _python}
 
 
 def _generator(spec: StudySpec, kb: KnowledgeBase, retriever: Retriever) -> QuestionGenerator:
@@ -101,10 +119,11 @@ def open_context(spec: StudySpec, config: SearchConfig, store: SeaStore, *,
     embedder = embedder or make_embedder(spec.embedder)
     retriever = Retriever(kb, embedder, cache_dir=vector_dir, progress=on_vectors)
     bank = QuestionBank(store, _generator(spec, kb, retriever), kb, config.questions_per_paragraph)
-    testee = Testee(spec.testee, batch_size=spec.testee_batch, max_new_tokens=spec.max_new_tokens)
+    testee = Testee(spec.testee, batch_size=spec.testee_batch, max_new_tokens=spec.max_new_tokens,
+                    answer=spec.answer)
     identity = {"kb": str(path), "kb_fingerprint": kb.fingerprint, "testee": spec.testee,
                 "generator": spec.generator, "embedder": embedder.name, "question_cache": bank.key,
-                "rephrasings": spec.rephrasings}
+                "rephrasings": spec.rephrasings, "answer": spec.answer}
     return SearchContext(kb=kb, retriever=retriever, bank=bank, testee=testee, store=store, identity=identity)
 
 

@@ -1,11 +1,28 @@
-r"""The model under test: asks question forms in batches and reads the chosen letter from ``\box{}``.
+r"""The model under test: answers question forms in batches; the chosen letter is read from ``\box{}``.
 
-Any :func:`steadyhand.models.load` spec works. Calls go through the model's
-``batch`` (threads for remote servers); a ``local:``/``hf:`` transformers model
-instead runs one padded ``generate`` per batch, which is several times faster on a
-CPU, and still records one :class:`~steadyhand.models.CallRecord` per question in
-the model's usage tracker. Either way, every reply reports its own tokens, and the
-search charges each one to the budget.
+Two ways to answer (``answer=``):
+
+``box`` (the default, and SEA's protocol)
+    The testee sees the question and its lettered options and writes its answer
+    as ``\box{X}``. Any :func:`steadyhand.models.load` spec works. Calls go through
+    the model's ``batch`` (threads for remote servers); a ``local:``/``hf:``
+    transformers model instead runs one padded ``generate`` per batch, which is
+    several times faster on a CPU.
+``likelihood`` (in-process ``local:``/``hf:`` models only)
+    The testee picks the option under which the text is most likely: the blank
+    (``____``) filled with each option in turn, or the question followed by
+    ``Answer: <option>``. The score is the summed log-probability of the text from
+    the first token where the four texts differ (the tokens before it are the same
+    for every option, so they cannot change the choice). This is how small
+    language models are evaluated on multiple choice (the "cloze formulation" of
+    lm-evaluation-harness and the SmolLM2 report): a 135M model asked to write a
+    letter answers "A" whatever the question, so its boxed answers measure its
+    letter bias, not its knowledge. The reply is ``\box{X}`` followed by the four
+    scores, so it is stored and parsed like any other.
+
+Either way, one form is one call, recorded as a :class:`~steadyhand.models.CallRecord`
+in the model's usage tracker with its own tokens (for ``likelihood``: every token of
+the four scored texts), and the search charges each call and token to the budget.
 """
 
 from __future__ import annotations
@@ -14,14 +31,17 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage
 
-from steadyhand.evals.sea.questions import LETTERS, render_prompt
+from steadyhand.core.errors import ConfigurationError
+from steadyhand.evals.sea.questions import BLANK, LETTERS, render_prompt
 from steadyhand.models import CallRecord, load, parse_spec, usage
 
-__all__ = ["Reply", "Testee", "extract_choice"]
+__all__ = ["AnswerMode", "Reply", "Testee", "extract_choice", "scored_texts"]
+
+AnswerMode = Literal["box", "likelihood"]
 
 _BOX = re.compile(r"\\box(?:ed)?\s*\{\s*\(?\s*([A-Da-d])\s*\)?[^}]*\}")
 _LEADING = re.compile(r"^\W{0,3}([A-D])(?:\W|$)")
@@ -48,6 +68,13 @@ def extract_choice(reply: str, options: list[str]) -> int | None:
     return None
 
 
+def scored_texts(question: str, options: list[str]) -> list[str]:
+    """The texts ``likelihood`` answering compares: the blank filled with each option, or ``Answer: <option>``."""
+    if question.count(BLANK) == 1:
+        return [question.replace(BLANK, option) for option in options]
+    return [f"{question}\nAnswer: {option}" for option in options]
+
+
 @dataclass(frozen=True)
 class Reply:
     """One testee call: the text and its token counts."""
@@ -65,16 +92,27 @@ class Testee:
         spec: a model spec; ``local:``/``hf:`` specs get ``max_new_tokens`` unless they set it.
         batch_size: prompts per batch (padded generate, or concurrent requests).
         max_new_tokens: reply budget for in-process models (an answer is ``\\box{X}``).
+        answer: ``box`` (write the letter) or ``likelihood`` (score the options; in-process models only).
+
+    Raises:
+        ConfigurationError: a bad spec, or ``likelihood`` for a model that is not in-process.
     """
 
     __test__ = False  # not a pytest class, whatever its name
 
-    def __init__(self, spec: str, *, batch_size: int = 16, max_new_tokens: int = 12) -> None:
+    def __init__(self, spec: str, *, batch_size: int = 16, max_new_tokens: int = 12,
+                 answer: AnswerMode = "box") -> None:
         provider, _, options = parse_spec(spec)
+        if answer not in ("box", "likelihood"):
+            raise ConfigurationError(f"testee answer mode {answer!r}: use 'box' or 'likelihood'")
+        if answer == "likelihood" and provider not in ("local", "hf"):
+            raise ConfigurationError(f"testee {spec!r}: likelihood answering needs the model's log-probabilities, "
+                                     "so only in-process local:/hf: models support it; use answer='box'")
         if provider in ("local", "hf") and "max_new_tokens" not in options:
             spec += ("&" if "?" in spec else "?") + f"max_new_tokens={max_new_tokens}"
         self.spec = spec
         self.batch_size = batch_size
+        self.answer_mode: AnswerMode = answer
         self.model = load(spec)
         self._lock = threading.Lock()
 
@@ -83,8 +121,17 @@ class Testee:
         """The text the testee sees for one form."""
         return render_prompt("ask.j2", question=question, options=options)
 
+    def answer(self, forms: list[tuple[str, list[str]]]) -> list[Reply]:
+        """One reply per (question, options shown) form, in order, in this testee's answer mode."""
+        if self.answer_mode == "box":
+            return self.ask([self.prompt(text, options) for text, options in forms])
+        out: list[Reply] = []
+        for start in range(0, len(forms), self.batch_size):
+            out.extend(self._score_options(forms[start:start + self.batch_size]))
+        return out
+
     def ask(self, prompts: list[str]) -> list[Reply]:
-        """One reply per prompt, in order."""
+        """One generated reply per prompt, in order."""
         out: list[Reply] = []
         for start in range(0, len(prompts), self.batch_size):
             chunk = prompts[start:start + self.batch_size]
@@ -140,3 +187,70 @@ class Testee:
             replies.append(Reply(text, n_in, n_out, latency))
             tracker.calls.append(CallRecord(self.spec, n_in, n_out, latency))  # list.append is atomic
         return replies
+
+    def _score_options(self, forms: list[tuple[str, list[str]]]) -> list[Reply]:
+        import torch
+
+        from steadyhand.models.transformers_chat import _load
+
+        if any(len(options) != len(LETTERS) for _, options in forms):
+            raise ValueError(f"likelihood answering scores {len(LETTERS)} options per form")
+        model_cfg: Any = self.model
+        tokenizer, model = _load(model_cfg.model_path)
+        texts = [text for question, options in forms for text in scored_texts(question, options)]
+        side = tokenizer.padding_side
+        tokenizer.padding_side = "right"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        try:
+            enc = tokenizer(texts, return_tensors="pt", padding=True)
+        finally:
+            tokenizer.padding_side = side
+        started = time.perf_counter()
+        with self._lock, torch.inference_mode():
+            scores = _option_scores(model, enc["input_ids"], enc["attention_mask"], len(LETTERS))
+        latency = (time.perf_counter() - started) / len(forms)
+        lengths = enc["attention_mask"].sum(dim=1).tolist()
+        tracker = usage(self.model)
+        replies = []
+        for i in range(len(forms)):
+            own = scores[4 * i:4 * i + 4]
+            best = max(range(4), key=own.__getitem__)
+            text = f"\\box{{{LETTERS[best]}}} log-likelihoods: " + ", ".join(
+                f"{LETTERS[j]} {s:.2f}" for j, s in enumerate(own))
+            n_in = int(sum(lengths[4 * i:4 * i + 4]))
+            replies.append(Reply(text, n_in, 0, latency))
+            tracker.calls.append(CallRecord(self.spec, n_in, 0, latency))
+        return replies
+
+
+def _option_scores(model: Any, input_ids: Any, attention_mask: Any, group: int) -> list[float]:
+    """Summed log-probability of each row from the first token where its group of ``group`` rows differ.
+
+    Only those positions go through the output layer and the softmax: over a
+    49k-token vocabulary, doing it for every position costs as much as the model.
+    """
+    import torch
+
+    body, head = getattr(model, "base_model", None), model.get_output_embeddings()
+    if body is None or body is model or head is None:
+        hidden, head = model(input_ids=input_ids, attention_mask=attention_mask,
+                             output_hidden_states=True).hidden_states[-1], model.get_output_embeddings()
+    else:
+        hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    lengths = attention_mask.sum(dim=1).tolist()
+    scores: list[float] = []
+    for first in range(0, input_ids.shape[0], group):
+        rows = range(first, min(first + group, input_ids.shape[0]))
+        shortest = min(lengths[r] for r in rows)
+        same = (input_ids[first:rows.stop, :shortest] == input_ids[first, :shortest]).all(dim=0)
+        differ = int((~same).nonzero()[0]) if (~same).any() else shortest
+        start = max(differ, 1)
+        for r in rows:
+            targets = input_ids[r, start:lengths[r]]
+            if not len(targets):
+                scores.append(0.0)
+                continue
+            logits = head(hidden[r, start - 1:lengths[r] - 1]).float()
+            scores.append(float(torch.log_softmax(logits, dim=-1).gather(-1, targets[:, None]).sum()))
+    return scores
