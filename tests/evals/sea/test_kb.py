@@ -8,6 +8,7 @@ from steadyhand.core.errors import DatasetError
 from steadyhand.evals.sea import Page, load_kb, write_kb
 from steadyhand.evals.sea.debian import build_debian_kb, debian_pages, parse_records
 from steadyhand.evals.sea.kb import split_sections
+from steadyhand.evals.sea.pydocs import build_python_kb, module_pages
 
 RECORDS = """Package: vim
 Version: 2:9.0.1378-2
@@ -101,3 +102,60 @@ def test_builder_makes_a_slice_of_the_real_archive(tmp_path: Path) -> None:
     again = build_debian_kb(tmp_path / "again.jsonl", max_pages=200, min_pages=None)
     assert again.read_bytes() == path.read_bytes()  # deterministic
     assert sum(1 for _ in kb.iter_paragraphs()) >= 600
+
+
+MODULE = '''"""Tools for brewing tea.
+
+Everything here is about tea.
+"""
+
+def steep(leaves: int, minutes: float = 3.0) -> str:
+    """Steep the leaves for some minutes and return the tea.
+
+    Longer steeping makes the tea bitter.
+
+    >>> steep(2)
+    'tea'
+    """
+
+def _private(x):
+    """A helper nobody should read about in the docs."""
+
+class Kettle:
+    """A kettle that boils water for the tea."""
+
+    def __init__(self, volume):
+        """Unused: the class's docstring speaks for it."""
+
+    def boil(self):
+        """Boil the water until it bubbles, then switch off."""
+
+    def hum(self):
+        """Short."""
+'''
+
+
+def test_python_docs_pages_come_from_docstrings_without_importing() -> None:
+    pages = {p.name: p for p in module_pages("tea", MODULE + "\nraise SystemExit('imported!')\n")}
+    assert list(pages) == ["tea", "tea.steep", "tea.Kettle", "tea.Kettle.boil"]  # private and short ones left out
+    steep = pages["tea.steep"]
+    assert steep.id == "python:tea.steep" and steep.abstract == "Steep the leaves for some minutes and return the tea."
+    assert "The signature is tea.steep(leaves: int, minutes: float=3.0) -> str." in steep.wikitext
+    assert "Longer steeping makes the tea bitter." in steep.wikitext and ">>>" not in steep.wikitext
+    assert "tea.steep is a function of the tea module" in steep.wikitext and "defines Kettle" in steep.wikitext
+    assert "The signature is tea.Kettle(volume)." in pages["tea.Kettle"].wikitext  # self is not an argument
+    assert "tea is a module of the Python standard library. Beside it, the module defines steep, Kettle." in (
+        pages["tea"].wikitext)
+    assert list(module_pages("broken", "def (:\n")) == []
+
+
+def test_python_docs_builder_reads_this_interpreters_standard_library(tmp_path: Path) -> None:
+    path = build_python_kb(tmp_path / "kb.jsonl", max_pages=300, min_pages=None)
+    kb = load_kb(path)
+    assert len(kb) == 300
+    assert len({p.name.split(".")[0] for p in kb.pages}) > 40  # spread over the library, not one module
+    assert build_python_kb(tmp_path / "again.jsonl", max_pages=300, min_pages=None).read_bytes() == path.read_bytes()
+    paragraphs = list(kb.iter_paragraphs())
+    assert len(paragraphs) >= 600 and {"Signature", "Where"} <= {p.heading for p in paragraphs}
+    full = load_kb(build_python_kb())
+    assert len(full) >= 5000 and full.page("python:json.dumps").abstract.startswith("Serialize")

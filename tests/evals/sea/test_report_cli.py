@@ -73,3 +73,13 @@ def test_cli_run_then_report(synthetic_kb: Path, scripts: dict[str, Path], tmp_p
     assert missing.exit_code == 2 and "no SEA run 'nope'" in missing.output
     bad = runner.invoke(sea_app, ["run", "--kb", str(tmp_path / "none.jsonl"), "--testee", "scripted:x", "--db", db])
     assert bad.exit_code == 2 and "no such file" in " ".join(bad.output.split())
+
+
+def test_cli_builds_either_knowledge_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STEADYHAND_CACHE", str(tmp_path / "cache"))
+    runner = CliRunner()
+    result = runner.invoke(sea_app, ["build-kb", "python", "--max-pages", "50", "--out", str(tmp_path / "py.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "50 pages" in result.output and (tmp_path / "py.jsonl").is_file()
+    bad = runner.invoke(sea_app, ["build-kb", "wikipedia"])
+    assert bad.exit_code == 2 and "no knowledge base builder 'wikipedia'" in " ".join(bad.output.split())
