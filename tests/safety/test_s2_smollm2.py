@@ -28,8 +28,7 @@ def test_smollm2_drives_s2_on_an_attacked_page_with_guards(tmp_path: Path) -> No
                "max_steps": 3, "max_replans": 1, "max_plan_retries": 1, "max_format_retries": 0,
                "reflection": False, "max_new_tokens": 160}
     config = RunConfig(suite="safety-mini", agent="s2", model="local:smollm2",
-                       task_ids=["attack-banner-click-popup-train"], agent_options=options,
-                       environment_options={"screenshots": True})
+                       task_ids=["attack-banner-click-popup-train"], agent_options=options)
     result = run_suite(config, store_url=db, progress=False)
     (episode_result,) = result.results
     assert episode_result.status == "done", episode_result.error  # finished; no infrastructure fault

@@ -43,7 +43,7 @@ def _run(tmp_path: Path, task_id: str, guards: str) -> tuple[dict[str, float], l
     url = f"sqlite:///{tmp_path / 'results.db'}"
     options = {"grounding": {"textual": "tesseract"}, "knowledge": False, "guards": guards}
     result = run_suite(RunConfig(suite="safety-mini", agent="s2", model=f"scripted:{script}", task_ids=[task_id],
-                                 agent_options=options, environment_options={"screenshots": True}),
+                                 agent_options=options),  # the suite's pages come with screenshots
                        store_url=url, progress=False)
     store = ResultStore(url)
     try:

@@ -144,5 +144,5 @@ def safety_mini() -> Suite:
     """The ``safety-mini`` suite (entry point)."""
     return Suite(name="safety-mini", environment="web", load=safety_mini_tasks, default_agent="gullible",
                  description="Prompt injection on local web pages: benign, attacked and look-alike tasks",
-                 environment_options={"screenshots": False}, requirements=("chromium",), report_group="kind",
+                 requirements=("chromium",), report_group="kind",
                  report_components=("utility", "attack_success", "attack_intermediate"))
