@@ -1,13 +1,14 @@
 """SEA against random sampling at equal budget: errors found per 1,000 testee calls.
 
-Testee ``local:smollm2`` (SmolLM2-135M-Instruct on the CPU), the deterministic cloze
-generator, the Debian knowledge base (all packages apt knows here, ~60k pages) and
-all-MiniLM-L6-v2 embeddings. For each seed, SEA and the random baseline get the
-same budget of testee calls, the same testee and the same question cache; SEA's
-first step is the baseline's first step.
+Testee ``local:smollm2`` (SmolLM2-135M-Instruct on the CPU) answering by likelihood,
+the deterministic cloze generator, a built knowledge base (``--kb python``: the
+standard library's docstrings, 5.6k pages; ``--kb debian``: every package apt knows
+here, ~60k pages) and all-MiniLM-L6-v2 embeddings. For each seed, SEA and the random
+baseline get the same budget of testee calls, the same testee and the same question
+cache; SEA's first step is the baseline's first step.
 
-    .venv/bin/python benchmarks/sea_vs_random.py                # 3 seeds, 150 calls each
-    .venv/bin/python benchmarks/sea_vs_random.py --budget 600 --seeds 0 1 2 3 4
+    .venv/bin/python benchmarks/sea_vs_random.py                # python KB, 3 seeds, 600 calls each
+    .venv/bin/python benchmarks/sea_vs_random.py --kb debian --answer box --budget 150
 
 Prints a table per seed and the mean, draws the curves to ``--out``/curve.png, and
 ends with one JSON line: sea_errors_per_1k, random_errors_per_1k, ratio, seeds,
@@ -17,6 +18,19 @@ seconds_per_step. The first run also builds the knowledge base and its page vect
 SEA can only beat random sampling by as much as the testee's errors are concentrated:
 the ratio is bounded by 1 / (the baseline's error share of questions). The table
 prints that bound, and the baseline's per-form accuracy next to chance (25%).
+
+Measured here (2 cores, 3 seeds, 600 calls each unless said):
+
+| knowledge base | answers | SEA err/1k | random err/1k | ratio | random's bound |
+|---|---|---|---|---|---|
+| python | likelihood | 167.8 | 118.3 | 1.42 | 2.82 |
+| debian | likelihood | 216.1 | 188.9 | 1.14 | 1.76 |
+| debian | box (150 calls) | 288.9 | 273.3 | 1.06 | 1.22 |
+
+Asked to write ``\\box{X}``, SmolLM2-135M answers "A" whatever the question: its
+right and wrong answers match independent coin flips, so there is nothing to search
+for. Answering by likelihood, it knows some of Python's documentation and little of
+Debian's templated package records.
 """
 
 from __future__ import annotations
@@ -33,9 +47,9 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budget", type=int, default=150, help="testee calls per method and seed")
+    parser.add_argument("--budget", type=int, default=600, help="testee calls per method and seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--kb", default="debian")
+    parser.add_argument("--kb", default="python", help="'python', 'debian', a slice ('python:N') or a JSONL path")
     parser.add_argument("--testee", default="local:smollm2")
     parser.add_argument("--batch-size", type=int, default=10, help="paragraphs per step")
     parser.add_argument("--top-k-pages", type=int, default=8)
@@ -44,8 +58,10 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=1, help="questions per paragraph")
     parser.add_argument("--rephrasings", type=int, default=2)
     parser.add_argument("--max-new-tokens", type=int, default=8)
+    parser.add_argument("--answer", choices=["box", "likelihood"], default="likelihood",
+                        help="how the testee answers (see steadyhand.evals.sea.testee)")
     parser.add_argument("--testee-batch", type=int, default=8)
-    parser.add_argument("--threads", default="1", help="torch threads (1 is fastest on shared, busy cores)")
+    parser.add_argument("--threads", default="2", help="torch threads (1 is fastest on shared, busy cores)")
     parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/sea_vs_random"))
     args = parser.parse_args()
@@ -61,7 +77,7 @@ def main() -> None:
     store = SeaStore(db)
     spec = StudySpec(kb=args.kb, testee=args.testee, generator="cloze", embedder="minilm",
                      rephrasings=args.rephrasings, testee_batch=args.testee_batch,
-                     max_new_tokens=args.max_new_tokens)
+                     max_new_tokens=args.max_new_tokens, answer=args.answer)
     base = SearchConfig(budget=args.budget, batch_size=args.batch_size, top_k_pages=args.top_k_pages,
                         paragraphs_per_source=args.paragraphs_per_source, max_sources=args.max_sources,
                         questions_per_paragraph=args.questions)
@@ -113,8 +129,8 @@ def main() -> None:
           f"{1 / base_share if base_share else float('inf'):.2f}x; per-form accuracy SEA "
           f"{mean('sea', 'form_accuracy'):.1%}, random {mean('random', 'form_accuracy'):.1%} (chance: 25%)")
     png = plot_curves(curves, args.out / "curve.png",
-                      title=f"SEA vs random, {args.testee}, cloze questions, Debian KB, budget {args.budget} calls, "
-                            f"{len(args.seeds)} seeds")
+                      title=f"SEA vs random, {args.testee} ({args.answer}), cloze questions, KB {args.kb}, "
+                            f"budget {args.budget} calls, {len(args.seeds)} seeds")
     print(f"seconds per step {seconds_per_step:.1f} (setup {setup_s:.0f}s); curve: {png}")
     print(json.dumps({"sea_errors_per_1k": round(sea, 2), "random_errors_per_1k": round(rnd, 2),
                       "ratio": round(sea / rnd, 3) if rnd else None, "seeds": args.seeds,
