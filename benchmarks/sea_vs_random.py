@@ -24,6 +24,7 @@ Measured here (2 cores, 3 seeds, 600 calls each unless said):
 | knowledge base | answers | SEA err/1k | random err/1k | ratio | random's bound |
 |---|---|---|---|---|---|
 | python | likelihood | 167.8 | 118.3 | 1.42 | 2.82 |
+| python, seeds 3-5 | likelihood | 170.6 | 125.0 | 1.36 | 2.67 |
 | debian | likelihood | 216.1 | 188.9 | 1.14 | 1.76 |
 | debian | box (150 calls) | 288.9 | 273.3 | 1.06 | 1.22 |
 
