@@ -150,15 +150,13 @@ def build_kb_command(
     max_pages: Annotated[int | None, typer.Option(min=1, help="An evenly spaced slice of N pages.")] = None,
 ) -> None:
     """Build a knowledge base from Debian's package records or Python's docs (cached; deterministic)."""
-    from steadyhand.evals.sea.debian import MIN_PAGES, build_debian_kb
-    from steadyhand.evals.sea.kb import load_kb
-    from steadyhand.evals.sea.pydocs import build_python_kb
+    from steadyhand.evals.sea.kb import MIN_PAGES, load_kb
+    from steadyhand.evals.sea.study import KB_BUILDERS
 
-    builders = {"debian": build_debian_kb, "python": build_python_kb}
     try:
-        if source not in builders:
-            raise ConfigurationError(f"no knowledge base builder {source!r}: use one of {', '.join(builders)}")
-        path = builders[source](out, max_pages=max_pages, min_pages=None if max_pages else MIN_PAGES)
+        if source not in KB_BUILDERS:
+            raise ConfigurationError(f"no knowledge base builder {source!r}: use one of {', '.join(KB_BUILDERS)}")
+        path = KB_BUILDERS[source](out, max_pages=max_pages, min_pages=None if max_pages else MIN_PAGES)
         kb = load_kb(path)
     except SteadyhandError as exc:
         _fail(exc)

@@ -23,14 +23,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from steadyhand.core.errors import ConfigurationError
-from steadyhand.evals.sea.kb import Page, write_kb
+from steadyhand.evals.sea.kb import MIN_PAGES, Page, cached_kb, even_slice
 
 __all__ = ["BUILDER_VERSION", "build_debian_kb", "debian_pages", "parse_records", "read_records"]
 
 #: Bumped whenever the rendering changes, so older cached files are not reused.
 BUILDER_VERSION = 2
 RELEASE = "bookworm"
-MIN_PAGES = 5000
 
 _RELATIONS = (("Depends", "depends on"), ("Pre-Depends", "pre-depends on"), ("Recommends", "recommends"),
               ("Suggests", "suggests"), ("Provides", "provides"), ("Conflicts", "conflicts with"),
@@ -157,18 +156,7 @@ def debian_pages(text: str, *, max_pages: int | None = None) -> list[Page]:
         if kept is None or (len(record.get("Description", "")), record.get("Version", "")) > (
                 len(kept.get("Description", "")), kept.get("Version", "")):
             by_name[name] = record
-    names = sorted(by_name)
-    if max_pages is not None and max_pages < len(names):
-        stride = len(names) / max_pages
-        names = [names[int(i * stride)] for i in range(max_pages)]
-    return [_page(by_name[name]) for name in names]
-
-
-def default_kb_dir() -> Path:
-    """Where built knowledge bases are cached."""
-    from steadyhand.models.transformers_chat import cache_dir
-
-    return cache_dir() / "sea" / "kb"
+    return [_page(by_name[name]) for name in even_slice(sorted(by_name), max_pages)]
 
 
 def build_debian_kb(out: str | Path | None = None, *, max_pages: int | None = None,
@@ -184,17 +172,13 @@ def build_debian_kb(out: str | Path | None = None, *, max_pages: int | None = No
         ConfigurationError: no package records here, or fewer than ``min_pages`` pages.
     """
     text, origin = read_records()
-    key = hashlib.sha256(f"v{BUILDER_VERSION}:{max_pages}\n".encode() + text.encode()).hexdigest()[:16]
-    cached = default_kb_dir() / f"debian-{key}.jsonl"
-    if not cached.is_file():
+
+    def build() -> list[Page]:
         pages = debian_pages(text, max_pages=max_pages)
         if min_pages is not None and len(pages) < min(min_pages, max_pages or min_pages):
             raise ConfigurationError(f"only {len(pages)} package records in {origin}; a knowledge base needs "
                                      f"{min_pages}: run `apt-get update` to fetch Debian's package lists")
-        write_kb(pages, cached)
-    if out is None:
-        return cached
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(cached, target)
-    return target
+        return pages
+
+    key = hashlib.sha256(f"v{BUILDER_VERSION}:{max_pages}\n".encode() + text.encode()).hexdigest()[:16]
+    return cached_kb("debian", key, build, out)

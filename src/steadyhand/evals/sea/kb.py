@@ -17,15 +17,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from steadyhand.core.errors import ConfigurationError, DatasetError
 
-__all__ = ["KnowledgeBase", "Page", "Paragraph", "load_kb", "split_sections", "write_kb"]
+__all__ = ["MIN_PAGES", "KnowledgeBase", "Page", "Paragraph", "cached_kb", "default_kb_dir", "even_slice", "load_kb",
+           "split_sections", "write_kb"]
+
+#: The fewest pages a built knowledge base may have: SEA is for bases too large to test exhaustively.
+MIN_PAGES = 5000
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
@@ -193,3 +199,37 @@ def write_kb(pages: Iterable[Page], path: str | Path) -> int:
             n += 1
     tmp.replace(path)
     return n
+
+
+_T = TypeVar("_T")
+
+
+def even_slice(items: Sequence[_T], n: int | None) -> list[_T]:
+    """Every k-th item so that ``n`` are kept (all of them when ``n`` is ``None`` or not smaller)."""
+    if n is None or n >= len(items):
+        return list(items)
+    stride = len(items) / n
+    return [items[int(i * stride)] for i in range(n)]
+
+
+def default_kb_dir() -> Path:
+    """Where built knowledge bases are cached."""
+    from steadyhand.models.transformers_chat import cache_dir
+
+    return cache_dir() / "sea" / "kb"
+
+
+def cached_kb(name: str, key: str, build: Callable[[], list[Page]], out: str | Path | None = None) -> Path:
+    """The built knowledge base ``<name>-<key>.jsonl`` in the cache, written by ``build()`` if missing.
+
+    With ``out``, a copy there is returned instead.
+    """
+    cached = default_kb_dir() / f"{name}-{key}.jsonl"
+    if not cached.is_file():
+        write_kb(build(), cached)
+    if out is None:
+        return cached
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, target)
+    return target

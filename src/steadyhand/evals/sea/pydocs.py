@@ -18,15 +18,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-import shutil
 import sys
 import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
 from steadyhand.core.errors import ConfigurationError
-from steadyhand.evals.sea.debian import MIN_PAGES, default_kb_dir
-from steadyhand.evals.sea.kb import Page, write_kb
+from steadyhand.evals.sea.kb import MIN_PAGES, Page, cached_kb, even_slice
 
 __all__ = ["BUILDER_VERSION", "build_python_kb", "module_pages", "python_doc_pages"]
 
@@ -145,11 +143,7 @@ def python_doc_pages(stdlib: str | Path | None = None, *, max_pages: int | None 
     for module, path in _modules(root):
         for page in module_pages(module, path.read_text(encoding="utf-8", errors="replace")):
             pages.setdefault(page.id, page)  # a name defined twice (try/except imports): keep the first
-    out = list(pages.values())
-    if max_pages is not None and max_pages < len(out):
-        stride = len(out) / max_pages
-        out = [out[int(i * stride)] for i in range(max_pages)]
-    return out
+    return even_slice(list(pages.values()), max_pages)
 
 
 def build_python_kb(out: str | Path | None = None, *, max_pages: int | None = None,
@@ -168,17 +162,13 @@ def build_python_kb(out: str | Path | None = None, *, max_pages: int | None = No
     if not (stdlib / "os.py").is_file():
         raise ConfigurationError(f"no Python standard library sources at {stdlib}: this interpreter ships "
                                  "bytecode only, so there are no docstrings to read")
-    key = hashlib.sha256(f"v{BUILDER_VERSION}:{max_pages}:{sys.version}:{stdlib}".encode()).hexdigest()[:16]
-    cached = default_kb_dir() / f"python-{key}.jsonl"
-    if not cached.is_file():
+
+    def build() -> list[Page]:
         pages = python_doc_pages(stdlib, max_pages=max_pages)
         if min_pages is not None and len(pages) < min(min_pages, max_pages or min_pages):
             raise ConfigurationError(f"only {len(pages)} documented definitions in {stdlib}; a knowledge base "
                                      f"needs {min_pages}")
-        write_kb(pages, cached)
-    if out is None:
-        return cached
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(cached, target)
-    return target
+        return pages
+
+    key = hashlib.sha256(f"v{BUILDER_VERSION}:{max_pages}:{sys.version}:{stdlib}".encode()).hexdigest()[:16]
+    return cached_kb("python", key, build, out)

@@ -23,8 +23,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from steadyhand.core.errors import ConfigurationError
+from steadyhand.evals.sea.debian import build_debian_kb
 from steadyhand.evals.sea.embed import Embedder, make_embedder
 from steadyhand.evals.sea.kb import KnowledgeBase, load_kb
+from steadyhand.evals.sea.pydocs import build_python_kb
 from steadyhand.evals.sea.questions import ClozeGenerator, ModelGenerator, QuestionGenerator, template_words
 from steadyhand.evals.sea.retrieval import Retriever
 from steadyhand.evals.sea.search import (
@@ -39,7 +41,10 @@ from steadyhand.evals.sea.search import (
 from steadyhand.evals.sea.store import SeaStore
 from steadyhand.evals.sea.testee import AnswerMode, Testee
 
-__all__ = ["StudyResult", "StudySpec", "open_context", "resolve_kb", "run_study"]
+__all__ = ["KB_BUILDERS", "StudyResult", "StudySpec", "open_context", "resolve_kb", "run_study"]
+
+#: Built-in knowledge bases by name: Debian's package records and the standard library's docs.
+KB_BUILDERS: dict[str, Callable[..., Path]] = {"debian": build_debian_kb, "python": build_python_kb}
 
 
 class StudySpec(BaseModel):
@@ -73,31 +78,15 @@ def resolve_kb(kb: str) -> Path:
         ConfigurationError: no such file, or the built-in knowledge base's sources are missing.
     """
     name, _, arg = kb.partition(":")
-    if name in _BUILDERS and not Path(kb).exists():
+    if name in KB_BUILDERS and not Path(kb).exists():
         if arg and not arg.isdigit():
             raise ConfigurationError(f"--kb {kb!r}: use {name} or {name}:N (N pages)")
-        return _BUILDERS[name](max_pages=int(arg) if arg else None)
+        return KB_BUILDERS[name](max_pages=int(arg) if arg else None)
     path = Path(kb).expanduser()
     if not path.is_file():
         raise ConfigurationError(f"knowledge base {kb!r}: no such file (or use 'debian', 'python', 'debian:N' "
                                  "or 'python:N')")
     return path
-
-
-def _debian(max_pages: int | None) -> Path:
-    from steadyhand.evals.sea.debian import build_debian_kb
-
-    return build_debian_kb(max_pages=max_pages)
-
-
-def _python(max_pages: int | None) -> Path:
-    from steadyhand.evals.sea.pydocs import build_python_kb
-
-    return build_python_kb(max_pages=max_pages)
-
-
-#: Built-in knowledge bases: ``debian`` (Debian's package records) and ``python`` (the standard library's docs).
-_BUILDERS: dict[str, Callable[..., Path]] = {"debian": _debian, "python": _python}
 
 
 def _generator(spec: StudySpec, kb: KnowledgeBase, retriever: Retriever) -> QuestionGenerator:

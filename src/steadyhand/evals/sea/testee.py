@@ -163,14 +163,7 @@ class Testee:
         tokenizer, model = _load(model_cfg.model_path)
         texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
                                                tokenize=False) for p in prompts]
-        side = tokenizer.padding_side
-        tokenizer.padding_side = "left"
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        try:
-            enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        finally:
-            tokenizer.padding_side = side
+        enc = _encode(tokenizer, texts, "left", add_special_tokens=False)
         started = time.perf_counter()
         with self._lock, torch.inference_mode():
             out = model.generate(**enc, max_new_tokens=model_cfg.max_new_tokens, do_sample=False,
@@ -198,14 +191,7 @@ class Testee:
         model_cfg: Any = self.model
         tokenizer, model = _load(model_cfg.model_path)
         texts = [text for question, options in forms for text in scored_texts(question, options)]
-        side = tokenizer.padding_side
-        tokenizer.padding_side = "right"
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        try:
-            enc = tokenizer(texts, return_tensors="pt", padding=True)
-        finally:
-            tokenizer.padding_side = side
+        enc = _encode(tokenizer, texts, "right")
         started = time.perf_counter()
         with self._lock, torch.inference_mode():
             scores = _option_scores(model, enc["input_ids"], enc["attention_mask"], len(LETTERS))
@@ -224,33 +210,31 @@ class Testee:
         return replies
 
 
-def _option_scores(model: Any, input_ids: Any, attention_mask: Any, group: int) -> list[float]:
-    """Summed log-probability of each row from the first token where its group of ``group`` rows differ.
+def _encode(tokenizer: Any, texts: list[str], side: str, **kwargs: Any) -> Any:
+    """``texts`` as one padded batch of tensors, padded on ``side`` (the tokenizer's own setting is kept)."""
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    kept, tokenizer.padding_side = tokenizer.padding_side, side
+    try:
+        return tokenizer(texts, return_tensors="pt", padding=True, **kwargs)
+    finally:
+        tokenizer.padding_side = kept
 
-    Only those positions go through the output layer and the softmax: over a
-    49k-token vocabulary, doing it for every position costs as much as the model.
-    """
+
+def _option_scores(model: Any, input_ids: Any, attention_mask: Any, group: int) -> list[float]:
+    """Summed log-probability of each row from the first token where its group of ``group`` rows differ."""
     import torch
 
-    body, head = getattr(model, "base_model", None), model.get_output_embeddings()
-    if body is None or body is model or head is None:
-        hidden, head = model(input_ids=input_ids, attention_mask=attention_mask,
-                             output_hidden_states=True).hidden_states[-1], model.get_output_embeddings()
-    else:
-        hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
     lengths = attention_mask.sum(dim=1).tolist()
     scores: list[float] = []
     for first in range(0, input_ids.shape[0], group):
         rows = range(first, min(first + group, input_ids.shape[0]))
         shortest = min(lengths[r] for r in rows)
         same = (input_ids[first:rows.stop, :shortest] == input_ids[first, :shortest]).all(dim=0)
-        differ = int((~same).nonzero()[0]) if (~same).any() else shortest
-        start = max(differ, 1)
+        start = max(int((~same).nonzero()[0]) if (~same).any() else shortest, 1)
         for r in rows:
             targets = input_ids[r, start:lengths[r]]
-            if not len(targets):
-                scores.append(0.0)
-                continue
-            logits = head(hidden[r, start - 1:lengths[r] - 1]).float()
-            scores.append(float(torch.log_softmax(logits, dim=-1).gather(-1, targets[:, None]).sum()))
+            row_logp = torch.log_softmax(logits[r, start - 1:lengths[r] - 1].float(), dim=-1)
+            scores.append(float(row_logp.gather(-1, targets[:, None]).sum()))
     return scores
