@@ -40,10 +40,13 @@ def test_dag_cumulative_accuracy_and_pruning() -> None:
     dag.add("b", 1.0, "s")
     dag.add("c", 0.0, "a")
     dag.add("t", 0.25)
-    assert dag.cumulative_accuracy("s") == pytest.approx(0.5)
-    assert dag.cumulative_accuracy("a") == pytest.approx(0.5)
-    assert dag.prune(["s", "a", "t"], 0.4) == ["s", "a"]
-    assert dag.prune(["s", "a", "t"], 0.5) == []
+    # Over descendants only (the paper's definition): s led to a, b (right) and c (wrong).
+    assert dag.cumulative_accuracy("s") == pytest.approx(2 / 3)
+    assert dag.cumulative_accuracy("a") == pytest.approx(0.0)
+    assert dag.cumulative_accuracy("t") is None  # led to nothing yet
+    assert dag.prune(["s", "a", "t"], 0.5) == ["s"]
+    assert dag.prune(["s", "a", "t"], 0.7) == []
+    assert dag.prune(["s", "a", "t", "unknown"], 0.0) == ["s"]  # t is kept: nothing to judge it by
     assert dag.children("s") == ["a", "b"] and dag.roots() == ["s", "t"]
 
 

@@ -3,9 +3,11 @@
 Nodes are tested paragraphs with their accuracy (1 - error rate); an edge runs from
 the source error whose neighbourhood a paragraph was retrieved from to that
 paragraph. Edges always point from an earlier step to a later one, so the graph is
-acyclic by construction. A node's *cumulative accuracy* is the mean accuracy of the
-node and all its descendants: a source whose neighbourhood keeps being answered
-correctly (cumulative accuracy above gamma) is pruned and no longer expanded.
+acyclic by construction. A node's *cumulative accuracy* is the mean accuracy of its
+descendants, as in the paper and its reference code (the node's own accuracy is not
+part of it: a source is judged by what it led to). A source whose neighbourhood keeps
+being answered correctly (cumulative accuracy above gamma) is pruned and no longer
+expanded; a source that has led to nothing yet has no cumulative accuracy and is kept.
 """
 
 from __future__ import annotations
@@ -32,14 +34,21 @@ class RelationDAG:
         if parent is not None and parent in self.graph and parent != paragraph_id:
             self.graph.add_edge(parent, paragraph_id)
 
-    def cumulative_accuracy(self, paragraph_id: str) -> float:
-        """Mean accuracy over the node and its descendants."""
-        nodes = {paragraph_id} | nx.descendants(self.graph, paragraph_id)
+    def cumulative_accuracy(self, paragraph_id: str) -> float | None:
+        """Mean accuracy over the node's descendants; ``None`` when it has none."""
+        nodes = nx.descendants(self.graph, paragraph_id)
+        if not nodes:
+            return None
         return sum(self.graph.nodes[n]["accuracy"] for n in nodes) / len(nodes)
 
     def prune(self, sources: Iterable[str], gamma: float) -> list[str]:
         """The sources whose cumulative accuracy exceeds ``gamma`` (to stop expanding them)."""
-        return [s for s in sources if s in self.graph and self.cumulative_accuracy(s) > gamma]
+        out = []
+        for source in sources:
+            accuracy = self.cumulative_accuracy(source) if source in self.graph else None
+            if accuracy is not None and accuracy > gamma:
+                out.append(source)
+        return out
 
     def children(self, paragraph_id: str) -> list[str]:
         return sorted(self.graph.successors(paragraph_id))

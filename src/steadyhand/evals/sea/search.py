@@ -10,7 +10,8 @@ One step of SEA:
 3. ``batch_size`` paragraphs are sampled from the pool (topped up at random when
    the pool is short), their questions asked in every form;
 4. new paragraphs join the relation DAG under the source that found them, new
-   source errors join the sources, and sources whose cumulative accuracy exceeds
+   source errors join the sources, and sources whose cumulative accuracy (the mean
+   accuracy of the paragraphs they led to, directly or not) exceeds
    ``gamma`` are pruned.
 
 The first step has no sources and samples at random, exactly like the baseline's
