@@ -12,7 +12,8 @@ from steadyhand.evals.sea import Question, Testee, extract_choice, load_kb
 from steadyhand.evals.sea.debian import build_debian_kb
 from steadyhand.evals.sea.embed import MiniLMEmbedder
 from steadyhand.evals.sea.retrieval import Retriever
-from steadyhand.models import usage
+from steadyhand.evals.sea.testee import scored_texts
+from steadyhand.models import load, usage
 
 pytestmark = pytest.mark.model
 
@@ -69,6 +70,38 @@ def test_smollm2_likelihood_testee_picks_the_likely_option_in_every_rotation() -
         assert reply.output_tokens == 0 and reply.input_tokens > 4 * 8  # four scored texts per call
     calls = usage(testee.model).calls[before:]
     assert [c.input_tokens for c in calls] == [r.input_tokens for r in replies]
+
+
+@pytest.mark.slow
+def test_packed_scores_equal_scoring_each_text_alone() -> None:
+    import torch
+
+    from steadyhand.evals.sea.testee import _packed_scores
+    from steadyhand.models.transformers_chat import _load
+
+    tokenizer, model = _load(load("local:smollm2").model_path)  # type: ignore[attr-defined]
+    groups_text = [
+        scored_texts("The capital of France is ____, on the Seine.", ["Paris", "Lyon", "a big city", "Nice"]),
+        scored_texts("Which language is CPython written in?", ["C", "C++", "Rust", "a mix of C and Python"]),
+        ["the cat", "the cat sat", "the cat ran", "the cat is"],  # a text that is a prefix of the others
+        ["Paris is big", "London is big", "a dog", "Rome is old"],  # texts that differ from the first token
+    ]
+    groups = [[tokenizer(t)["input_ids"] for t in texts] for texts in groups_text]
+
+    def alone(ids: list[int], start: int) -> float:
+        with torch.inference_mode():
+            logits = model(input_ids=torch.tensor([ids])).logits[0]
+        logp = torch.log_softmax(logits[start - 1:len(ids) - 1].float(), dim=-1)
+        return float(logp.gather(-1, torch.tensor(ids[start:])[:, None]).sum())
+
+    with torch.inference_mode():
+        packed = _packed_scores(model, groups, tokenizer.pad_token_id or 0)
+    for seqs, scores in zip(groups, packed, strict=True):
+        shortest = min(len(s) for s in seqs)
+        start = next((i for i in range(shortest) if len({s[i] for s in seqs}) > 1), shortest)
+        start = max(min(start, shortest - 1), 1)  # at least one token each, never the first
+        assert scores == pytest.approx([alone(s, start) for s in seqs], abs=1e-3)
+        assert all(score < 0 for score in scores)  # every text scores at least one token
 
 
 def test_likelihood_answering_needs_an_in_process_model() -> None:

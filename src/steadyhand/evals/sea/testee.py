@@ -18,7 +18,10 @@ Two ways to answer (``answer=``):
     lm-evaluation-harness and the SmolLM2 report): a 135M model asked to write a
     letter answers "A" whatever the question, so its boxed answers measure its
     letter bias, not its knowledge. The reply is ``\box{X}`` followed by the four
-    scores, so it is stored and parsed like any other.
+    scores, so it is stored and parsed like any other. The four texts of a form run
+    as one packed sequence (their shared beginning once, then each option's ending
+    attending to it), which gives the same scores as four separate texts at about
+    half the compute.
 
 Either way, one form is one call, recorded as a :class:`~steadyhand.models.CallRecord`
 in the model's usage tracker with its own tokens (for ``likelihood``: every token of
@@ -190,21 +193,19 @@ class Testee:
             raise ValueError(f"likelihood answering scores {len(LETTERS)} options per form")
         model_cfg: Any = self.model
         tokenizer, model = _load(model_cfg.model_path)
-        texts = [text for question, options in forms for text in scored_texts(question, options)]
-        enc = _encode(tokenizer, texts, "right")
+        groups = [[tokenizer(text)["input_ids"] for text in scored_texts(question, options)]
+                  for question, options in forms]
         started = time.perf_counter()
         with self._lock, torch.inference_mode():
-            scores = _option_scores(model, enc["input_ids"], enc["attention_mask"], len(LETTERS))
+            scores = _packed_scores(model, groups, tokenizer.pad_token_id or 0)
         latency = (time.perf_counter() - started) / len(forms)
-        lengths = enc["attention_mask"].sum(dim=1).tolist()
         tracker = usage(self.model)
         replies = []
-        for i in range(len(forms)):
-            own = scores[4 * i:4 * i + 4]
-            best = max(range(4), key=own.__getitem__)
+        for own, group in zip(scores, groups, strict=True):
+            best = max(range(len(own)), key=own.__getitem__)
             text = f"\\box{{{LETTERS[best]}}} log-likelihoods: " + ", ".join(
                 f"{LETTERS[j]} {s:.2f}" for j, s in enumerate(own))
-            n_in = int(sum(lengths[4 * i:4 * i + 4]))
+            n_in = sum(len(ids) for ids in group)
             replies.append(Reply(text, n_in, 0, latency))
             tracker.calls.append(CallRecord(self.spec, n_in, 0, latency))
         return replies
@@ -221,20 +222,60 @@ def _encode(tokenizer: Any, texts: list[str], side: str, **kwargs: Any) -> Any:
         tokenizer.padding_side = kept
 
 
-def _option_scores(model: Any, input_ids: Any, attention_mask: Any, group: int) -> list[float]:
-    """Summed log-probability of each row from the first token where its group of ``group`` rows differ."""
+def _packed_scores(model: Any, groups: list[list[list[int]]], pad_id: int) -> list[list[float]]:
+    """Per group of token sequences, each sequence's summed log-probability from the first token where they differ.
+
+    A group is packed into one row: the shared prefix once, then each sequence's
+    remaining tokens, which attend to the prefix and to themselves only and take up
+    the positions they have in their own sequence (a 4-D attention mask and
+    explicit position ids). That computes exactly what scoring each sequence on its
+    own does, with the prefix run once instead of once per sequence.
+    """
     import torch
 
-    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
-    lengths = attention_mask.sum(dim=1).tolist()
-    scores: list[float] = []
-    for first in range(0, input_ids.shape[0], group):
-        rows = range(first, min(first + group, input_ids.shape[0]))
-        shortest = min(lengths[r] for r in rows)
-        same = (input_ids[first:rows.stop, :shortest] == input_ids[first, :shortest]).all(dim=0)
-        start = max(int((~same).nonzero()[0]) if (~same).any() else shortest, 1)
-        for r in rows:
-            targets = input_ids[r, start:lengths[r]]
-            row_logp = torch.log_softmax(logits[r, start - 1:lengths[r] - 1].float(), dim=-1)
-            scores.append(float(row_logp.gather(-1, targets[:, None]).sum()))
+    rows: list[tuple[list[int], list[int], list[int]]] = []  # tokens, positions, segment (0: prefix)
+    plans: list[list[tuple[list[int], list[int]]]] = []  # per sequence: logit rows, target tokens
+    for seqs in groups:
+        shortest = min(len(ids) for ids in seqs)
+        common = 0
+        while common < shortest and all(ids[common] == seqs[0][common] for ids in seqs):
+            common += 1
+        # Score at least one token of every sequence (a sequence that is a prefix of another would
+        # otherwise score 0 and win), and never the first, which has no logit to score it by.
+        shared = min(common, shortest - 1)
+        start = max(shared, 1)
+        tokens, positions, segments = list(seqs[0][:shared]), list(range(shared)), [0] * shared
+        plan = []
+        for number, ids in enumerate(seqs, start=1):
+            tail = ids[shared:-1]  # the last token is only ever a target
+            first = len(tokens)
+            tokens += tail
+            positions += range(shared, shared + len(tail))
+            segments += [number] * len(tail)
+            # the logit that predicts token j sits at token j - 1: in the shared prefix, or in this tail
+            at = [j - 1 if j - 1 < shared else first + j - 1 - shared for j in range(start, len(ids))]
+            plan.append((at, ids[start:]))
+        rows.append((tokens, positions, segments))
+        plans.append(plan)
+    width = max(1, *(len(tokens) for tokens, _, _ in rows))
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    position_ids = torch.zeros((len(rows), width), dtype=torch.long)
+    segment = torch.full((len(rows), width), -1, dtype=torch.long)  # -1: padding
+    for i, (tokens, positions, segments) in enumerate(rows):
+        input_ids[i, :len(tokens)] = torch.tensor(tokens)
+        position_ids[i, :len(tokens)] = torch.tensor(positions)
+        segment[i, :len(tokens)] = torch.tensor(segments)
+    query, key = segment[:, :, None], segment[:, None, :]
+    allowed = torch.ones(width, width, dtype=torch.bool).tril() & (key >= 0) & ((key == 0) | (key == query))
+    allowed |= torch.eye(width, dtype=torch.bool)  # padding attends to itself, so no row is empty
+    dtype = next(model.parameters()).dtype
+    mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)[:, None]
+    logits = model(input_ids=input_ids, position_ids=position_ids, attention_mask=mask).logits
+    scores = []
+    for i, plan in enumerate(plans):
+        own = []
+        for at, targets in plan:
+            logp = torch.log_softmax(logits[i, at].float(), dim=-1)
+            own.append(float(logp.gather(-1, torch.tensor(targets)[:, None]).sum()))
+        scores.append(own)
     return scores
