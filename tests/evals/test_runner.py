@@ -144,7 +144,7 @@ def test_sigkill_then_resume_stores_every_episode_exactly_once(oracle: str, tmp_
 def test_ctrl_c_marks_the_run_interrupted_and_resumable(oracle: str, tmp_path: Path) -> None:
     db = tmp_path / "results.db"
     url = f"sqlite:///{db}"
-    proc = _cli("eval", "sql-mini", "--model", f"{oracle}?delay_s=0.1", "--db", url, "--quiet", "--limit", "12")
+    proc = _cli("eval", "sql-mini", "--model", f"{oracle}?delay_s=0.5", "--db", url, "--quiet", "--limit", "12")
     _wait_for_done(db, proc, at_least=2)
     os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
