@@ -59,7 +59,8 @@ def test_cli_run_then_report(synthetic_kb: Path, scripts: dict[str, Path], tmp_p
     result = runner.invoke(sea_app, ["run", "--kb", str(synthetic_kb), "--testee", f"scripted:{scripts['testee']}",
                                      "--generator", f"scripted:{scripts['generator']}", "--embedder", "hashing",
                                      "--budget", "120", "--batch-size", "6", "--top-k-pages", "5",
-                                     "--paragraphs-per-source", "3", "--db", db])
+                                     "--paragraphs-per-source", "3", "--selection", "predicted",
+                                     "--carry-candidates", "--db", db])
     assert result.exit_code == 0, result.output
     study = re.search(r"study (sea-\S+);", result.output)
     assert study, result.output
@@ -73,6 +74,9 @@ def test_cli_run_then_report(synthetic_kb: Path, scripts: dict[str, Path], tmp_p
     assert missing.exit_code == 2 and "no SEA run 'nope'" in missing.output
     bad = runner.invoke(sea_app, ["run", "--kb", str(tmp_path / "none.jsonl"), "--testee", "scripted:x", "--db", db])
     assert bad.exit_code == 2 and "no such file" in " ".join(bad.output.split())
+    bad = runner.invoke(sea_app, ["run", "--kb", str(synthetic_kb), "--testee", "scripted:x", "--selection", "best",
+                                  "--db", db])
+    assert bad.exit_code == 2 and "selection" in bad.output
 
 
 def test_cli_builds_either_knowledge_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,12 +26,14 @@ def _context(kb: Path, scripts: dict[str, Path], store: SeaStore, tmp_path: Path
                         vector_dir=tmp_path / "vectors")
 
 
+@pytest.mark.parametrize("selection", ["uniform", "nearest", "predicted"])
 def test_sea_finds_more_errors_than_random_at_equal_budget(synthetic_kb: Path, scripts: dict[str, Path],
-                                                           tmp_path: Path) -> None:
+                                                           tmp_path: Path, selection: str) -> None:
     store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
     totals = {"sea": 0, "random": 0}
     for seed in (0, 1, 2):
-        config = CONFIG.model_copy(update={"seed": seed})
+        config = CONFIG.model_copy(update={"seed": seed, "selection": selection,
+                                           "carry_candidates": selection != "uniform"})
         ctx = _context(synthetic_kb, scripts, store, tmp_path, config)
         result = run_study(_spec(synthetic_kb, scripts), config, study=f"s{seed}", context=ctx)
         for method, summary in result.runs.items():
@@ -80,23 +82,29 @@ def test_sources_whose_neighbourhood_is_answered_well_are_pruned(synthetic_kb: P
         assert later_parents.get(source, -1) <= step  # never expanded after it was pruned
 
 
+CARRYING = CONFIG.model_copy(update={"carry_candidates": True, "selection": "nearest"})
+
+
+@pytest.mark.parametrize("config", [CONFIG, CARRYING], ids=["paper", "carrying"])
 def test_killed_run_resumes_from_the_store_without_paying_twice(synthetic_kb: Path, scripts: dict[str, Path],
-                                                                tmp_path: Path, store_url: str) -> None:
+                                                                tmp_path: Path, store_url: str,
+                                                                config: SearchConfig) -> None:
+    # With carried candidates the resumed run must also rebuild the pool of undrawn candidates.
     reference_store = SeaStore(f"sqlite:///{tmp_path / 'ref.db'}")
-    reference = run_search(_context(synthetic_kb, scripts, reference_store, tmp_path), "sea", "ref", CONFIG)
+    reference = run_search(_context(synthetic_kb, scripts, reference_store, tmp_path, config), "sea", "ref", config)
 
     # A testee that dies after 60 answers: step 0 takes 36, then one batch of 16 of step 1 gets through.
     testee = tmp_path / "testee.yaml"
     testee.write_text(yaml.safe_dump({"replies": ["I think it is Paris."] * 60}))
     store = SeaStore(store_url)
     with pytest.raises(ModelOutputError):
-        run_search(_context(synthetic_kb, scripts, store, tmp_path, testee=testee), "sea", "kill", CONFIG)
+        run_search(_context(synthetic_kb, scripts, store, tmp_path, config, testee=testee), "sea", "kill", config)
     assert len(store.asks("kill:sea")) == 52  # answers are recorded per testee batch of 16
     assert store.steps("kill:sea")[-1].status == "selected"
 
     # The model server is back: same spec, a testee that answers again.
     testee.write_text(scripts["testee"].read_text())
-    resumed = run_search(_context(synthetic_kb, scripts, store, tmp_path, testee=testee), "sea", "kill", CONFIG)
+    resumed = run_search(_context(synthetic_kb, scripts, store, tmp_path, config, testee=testee), "sea", "kill", config)
     assert (resumed.calls, resumed.errors, resumed.curve) == (reference.calls, reference.errors, reference.curve)
     assert len(store.asks("kill:sea")) == reference.calls  # no answer asked twice
     ref_batches = [s.batch for s in reference_store.steps("ref:sea")]
@@ -104,10 +112,10 @@ def test_killed_run_resumes_from_the_store_without_paying_twice(synthetic_kb: Pa
 
     # Resuming with other settings is refused; a larger budget is allowed and continues the run.
     with pytest.raises(ConfigurationError, match="batch_size"):
-        run_search(_context(synthetic_kb, scripts, store, tmp_path, testee=testee), "sea", "kill",
-                   CONFIG.model_copy(update={"batch_size": 7}))
-    more = run_search(_context(synthetic_kb, scripts, store, tmp_path, testee=testee), "sea", "kill",
-                      CONFIG.model_copy(update={"budget": 300}))
+        run_search(_context(synthetic_kb, scripts, store, tmp_path, config, testee=testee), "sea", "kill",
+                   config.model_copy(update={"batch_size": 7}))
+    more = run_search(_context(synthetic_kb, scripts, store, tmp_path, config, testee=testee), "sea", "kill",
+                      config.model_copy(update={"budget": 300}))
     assert reference.calls < more.calls <= 300
 
 
@@ -119,3 +127,19 @@ def test_token_budget_stops_the_search(synthetic_kb: Path, scripts: dict[str, Pa
     assert summary.tokens >= 500
     assert summary.calls <= per_step * (1 + 500 // 10)  # stopped soon after crossing the budget
     assert summary.calls < CONFIG.budget
+
+
+@pytest.mark.parametrize("carry", [False, True])
+def test_undrawn_candidates_are_dropped_or_carried(synthetic_kb: Path, scripts: dict[str, Path], tmp_path: Path,
+                                                   carry: bool) -> None:
+    # A batch of 2 cannot draw all of a step's candidates. The paper drops the rest with their pages;
+    # carrying them, later steps draw paragraphs whose pages were retrieved steps before.
+    config = CONFIG.model_copy(update={"batch_size": 2, "carry_candidates": carry, "selection": "nearest"})
+    store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
+    run_search(_context(synthetic_kb, scripts, store, tmp_path, config), "sea", "pool", config)
+    retrieved_at = {page: step.step for step in store.steps("pool:sea") for page in step.removed_pages}
+    found = [r for r in store.paragraph_results("pool:sea") if r.parent_id is not None]
+    assert found
+    lags = [r.step - retrieved_at[r.paragraph_id.rpartition("#")[0]] for r in found]
+    assert min(lags) == 0
+    assert (max(lags) > 0) is carry, lags

@@ -47,6 +47,11 @@ def run_command(
     xi: Annotated[float, typer.Option(help="Error rate above which a paragraph is a source error.")] = 0.5,
     gamma: Annotated[float, typer.Option(help="Cumulative accuracy above which a source is pruned.")] = 0.5,
     max_sources: Annotated[int | None, typer.Option(min=1, help="Expand at most N sources per step.")] = None,
+    selection: Annotated[str, typer.Option(help="How a step draws its batch from the candidates: 'uniform' (the "
+                                                "paper), 'nearest' (to their source) or 'predicted' (by the error "
+                                                "rate of the nearest tested paragraphs).")] = "uniform",
+    carry_candidates: Annotated[bool, typer.Option(help="Keep undrawn candidates for later steps (the paper drops "
+                                                        "them).")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the sampling.")] = 0,
     embedder: Annotated[str, typer.Option(help="'minilm' or 'hashing[:DIM]'.")] = "minilm",
     answer: Annotated[str, typer.Option(help="How the testee answers: 'box' (writes \\box{X}) or 'likelihood' "
@@ -67,7 +72,7 @@ def run_command(
         config = SearchConfig(budget=budget, token_budget=token_budget, batch_size=batch_size,
                               top_k_pages=top_k_pages, paragraphs_per_source=paragraphs_per_source,
                               questions_per_paragraph=questions, xi=xi, gamma=gamma, max_sources=max_sources,
-                              seed=seed)
+                              selection=selection, carry_candidates=carry_candidates, seed=seed)
         store = SeaStore(db)
     except (SteadyhandError, ValueError) as exc:
         _fail(exc)

@@ -7,12 +7,22 @@ One step of SEA:
    nearest pages from the page index, which are removed from the index for good;
 2. each source keeps the ``paragraphs_per_source`` paragraphs of those pages most
    similar to itself; the union is the candidate pool;
-3. ``batch_size`` paragraphs are sampled from the pool (topped up at random when
+3. ``batch_size`` paragraphs are drawn from the pool (topped up at random when
    the pool is short), their questions asked in every form;
 4. new paragraphs join the relation DAG under the source that found them, new
    source errors join the sources, and sources whose cumulative accuracy (the mean
    accuracy of the paragraphs they led to, directly or not) exceeds
    ``gamma`` are pruned.
+
+Step 3 draws uniformly at random, as the paper does (``selection="uniform"``), and
+what it leaves is dropped with its pages. Two options go beyond the paper, for small
+budgets where each call counts: ``carry_candidates`` keeps undrawn candidates in the
+pool for later steps (until tested, or their source is pruned), and ``selection``
+``"nearest"`` draws the candidates most similar to their source first, while
+``"predicted"`` draws first those whose nearest tested paragraphs (by embedding,
+similarity-weighted) had the highest error rates, so that every answer so far, right
+or wrong, steers the search. Both are deterministic functions of the store, so a
+resumed run rebuilds the pool by retrieving again.
 
 The first step has no sources and samples at random, exactly like the baseline's
 first step with the same seed. The baseline samples every step uniformly from the
@@ -44,6 +54,9 @@ __all__ = ["Method", "QuestionBank", "RunSummary", "SearchConfig", "SearchContex
 
 Method = Literal["sea", "random"]
 
+#: Tested paragraphs whose error rates predict a candidate's (``selection="predicted"``).
+_NEIGHBOURS = 5
+
 
 class SearchConfig(BaseModel):
     """SEA's parameters (the paper's defaults) and the budget."""
@@ -59,6 +72,13 @@ class SearchConfig(BaseModel):
     xi: float = Field(0.5, ge=0, le=1, description="error rate above which a paragraph is a source error")
     gamma: float = Field(0.5, ge=0, le=1, description="cumulative accuracy above which a source is pruned")
     max_sources: int | None = Field(None, ge=1, description="expand at most this many sources per step (newest)")
+    selection: Literal["uniform", "nearest", "predicted"] = Field(
+        "uniform", description="how a step draws its batch from the candidates: uniformly at random (the paper), "
+                               "the most similar to their source first, or the highest error predicted from the "
+                               "nearest tested paragraphs first")
+    carry_candidates: bool = Field(
+        False, description="candidates a step does not draw stay in the pool for later steps while their source "
+                           "is active (the paper drops them with their pages)")
     seed: int = 0
 
 
@@ -139,6 +159,7 @@ class _State:
     dag: RelationDAG = field(default_factory=RelationDAG)
     sources: list[str] = field(default_factory=list)  # active, in discovery order
     pruned: set[str] = field(default_factory=set)
+    pool: dict[str, tuple[str, float]] = field(default_factory=dict)  # carried candidates: (source, similarity)
     calls: int = 0
     tokens: int = 0
     errors: int = 0
@@ -171,6 +192,8 @@ class _Search:
         results = {r.paragraph_id: r for r in store.paragraph_results(self.run_id)}
         next_step = 0
         for row in store.steps(self.run_id):
+            if self.index is not None and self.config.carry_candidates:
+                self._candidates()  # the carried pool is rebuilt by retrieving again, as the step did
             if self.index is not None:
                 self.index.remove(kb.page_position(p) for p in row.removed_pages)
             if row.status != "done":
@@ -233,15 +256,51 @@ class _Search:
         retriever.flush()
         return pool, removed
 
+    def _candidates(self) -> tuple[dict[str, tuple[str, float]], list[str]]:
+        """This step's candidates, (source, similarity) by paragraph, and the pages retrieved for them."""
+        fresh, removed = self._retrieve() if self.state.sources else ({}, [])
+        if not self.config.carry_candidates:
+            return fresh, removed
+        state, pool = self.state, self.state.pool
+        for pid, (source, sim) in fresh.items():
+            if pid not in pool or sim > pool[pid][1]:
+                pool[pid] = (source, sim)
+        for pid in [pid for pid, (source, _) in pool.items() if pid in state.tested or source in state.pruned]:
+            del pool[pid]
+        return pool, removed
+
+    def _by_predicted_error(self, pool: dict[str, tuple[str, float]]) -> list[str]:
+        """Candidates by the error rate of their nearest tested paragraphs (similarity-weighted), highest first."""
+        kb, retriever, graph = self.ctx.kb, self.ctx.retriever, self.state.dag.graph
+        tested = sorted(self.state.tested)
+        ids = sorted(pool)
+        if not ids or not tested:
+            return ids
+        errors = np.array([1.0 - graph.nodes[t]["accuracy"] for t in tested])
+        sims = (retriever.paragraph_vectors([kb.paragraph(i) for i in ids])
+                @ retriever.paragraph_vectors([kb.paragraph(t) for t in tested]).T)
+        retriever.flush()
+        k = min(_NEIGHBOURS, len(tested))
+        nearest = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        weights = np.take_along_axis(sims, nearest, axis=1).clip(min=1e-6)
+        predicted = (weights * errors[nearest]).sum(axis=1) / weights.sum(axis=1)
+        order = sorted(range(len(ids)), key=lambda i: (-round(float(predicted[i]), 6), -pool[ids[i]][1], ids[i]))
+        return [ids[i] for i in order]
+
     def _select(self, step: int) -> tuple[list[tuple[str, str | None]], list[str]]:
         cfg = self.config
         chosen: dict[str, str | None] = {}
         removed: list[str] = []
-        if self.method == "sea" and self.state.sources:
-            pool, removed = self._retrieve()
-            rng = np.random.default_rng([cfg.seed, step, 1])
-            ordered = sorted(pool)
-            candidates = [ordered[i] for i in rng.permutation(len(ordered))]
+        if self.method == "sea" and (self.state.sources or self.state.pool):
+            pool, removed = self._candidates()
+            if cfg.selection == "nearest":
+                candidates = sorted(pool, key=lambda pid: (-pool[pid][1], pid))
+            elif cfg.selection == "predicted":
+                candidates = self._by_predicted_error(pool)
+            else:
+                rng = np.random.default_rng([cfg.seed, step, 1])
+                ordered = sorted(pool)
+                candidates = [ordered[i] for i in rng.permutation(len(ordered))]
             for start in range(0, len(candidates), cfg.batch_size):
                 block = [self.ctx.kb.paragraph(pid) for pid in candidates[start:start + cfg.batch_size]]
                 questions = self.ctx.bank.get(block)
