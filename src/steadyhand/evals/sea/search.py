@@ -233,11 +233,11 @@ class _Search:
                 if questions[p.id]:
                     chosen[p.id] = None
 
-    def _retrieve(self) -> tuple[dict[str, tuple[str, float]], list[str]]:
+    def _retrieve(self, pool: dict[str, tuple[str, float]]) -> list[str]:
+        """Add each source's nearest paragraphs to ``pool`` (keeping a paragraph's best source); the pages taken."""
         assert self.index is not None
         cfg, kb, retriever = self.config, self.ctx.kb, self.ctx.retriever
         sources = self.state.sources[-cfg.max_sources:] if cfg.max_sources else list(self.state.sources)
-        pool: dict[str, tuple[str, float]] = {}
         removed: list[str] = []
         for source in sources:
             vector = retriever.paragraph_vectors([kb.paragraph(source)])[0]
@@ -254,17 +254,13 @@ class _Search:
                 if pid not in pool or sim > pool[pid][1]:
                     pool[pid] = (source, sim)
         retriever.flush()
-        return pool, removed
+        return removed
 
     def _candidates(self) -> tuple[dict[str, tuple[str, float]], list[str]]:
         """This step's candidates, (source, similarity) by paragraph, and the pages retrieved for them."""
-        fresh, removed = self._retrieve() if self.state.sources else ({}, [])
-        if not self.config.carry_candidates:
-            return fresh, removed
-        state, pool = self.state, self.state.pool
-        for pid, (source, sim) in fresh.items():
-            if pid not in pool or sim > pool[pid][1]:
-                pool[pid] = (source, sim)
+        state = self.state
+        pool = state.pool if self.config.carry_candidates else {}
+        removed = self._retrieve(pool) if state.sources else []
         for pid in [pid for pid, (source, _) in pool.items() if pid in state.tested or source in state.pruned]:
             del pool[pid]
         return pool, removed
