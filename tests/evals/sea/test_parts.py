@@ -101,10 +101,15 @@ def test_likelihood_answering_scores_the_filled_blank_or_the_answer_line() -> No
     assert scored_texts("____ and ____", ["a"]) == ["____ and ____\nAnswer: a"]
 
 
-def test_runs_stored_before_answer_modes_resume_as_box(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("setting", "old", "new"), [("answer", "box", "likelihood"),
+                                                    ("selection", "uniform", "nearest"),
+                                                    ("carry_candidates", False, True),
+                                                    ("revisit_pages", False, True)])
+def test_runs_stored_before_a_setting_existed_resume_with_its_old_value(tmp_path: Path, setting: str, old: object,
+                                                                        new: object) -> None:
     store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
     store.create_run("old", "sea", {"testee": "local:smollm2", "batch_size": 10})  # as older versions stored it
-    assert store.create_run("old", "sea", {"testee": "local:smollm2", "batch_size": 10, "answer": "box"}) == "old:sea"
-    with pytest.raises(ConfigurationError, match="answer"):
-        store.create_run("old", "sea", {"testee": "local:smollm2", "batch_size": 10, "answer": "likelihood"})
+    assert store.create_run("old", "sea", {"testee": "local:smollm2", "batch_size": 10, setting: old}) == "old:sea"
+    with pytest.raises(ConfigurationError, match=setting):
+        store.create_run("old", "sea", {"testee": "local:smollm2", "batch_size": 10, setting: new})
     store.close()
