@@ -103,8 +103,7 @@ def test_likelihood_answering_scores_the_filled_blank_or_the_answer_line() -> No
 
 @pytest.mark.parametrize(("setting", "old", "new"), [("answer", "box", "likelihood"),
                                                     ("selection", "uniform", "nearest"),
-                                                    ("carry_candidates", False, True),
-                                                    ("revisit_pages", False, True)])
+                                                    ("carry_candidates", False, True)])
 def test_runs_stored_before_a_setting_existed_resume_with_its_old_value(tmp_path: Path, setting: str, old: object,
                                                                         new: object) -> None:
     store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")

@@ -36,7 +36,7 @@ __all__ = ["Ask", "ParagraphResult", "SeaRun", "SeaStore", "StepRow"]
 #: Settings a resumed run may change: a budget can be extended.
 _EXTENSIBLE = frozenset({"budget", "token_budget"})
 # Settings added after runs were first stored, with the value older runs had.
-_ADDED: dict[str, Any] = {"answer": "box", "selection": "uniform", "carry_candidates": False, "revisit_pages": False}
+_ADDED: dict[str, Any] = {"answer": "box", "selection": "uniform", "carry_candidates": False}
 
 
 def _now() -> datetime:
