@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -157,6 +158,45 @@ def test_ctrl_c_marks_the_run_interrupted_and_resumable(oracle: str, tmp_path: P
     out, _ = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, out
     assert {e["status"] for e in ResultStore(url).episodes(run_id)} == {"done"}
+
+
+def test_a_ctrl_c_that_sqlite_swallows_still_interrupts_the_run(oracle: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGINT handled inside a sqlite3 callback: sqlite3 clears the KeyboardInterrupt, the query just fails.
+
+    The signal is raised while the third episode's reset prepares a statement, from the
+    authorizer SQLite calls back into (as when Ctrl-C lands while SQLite works).
+    """
+    from steadyhand.environments.sql import sqlite_backend
+    from steadyhand.environments.sql.environment import SQLEnvironment
+
+    resets: list[str] = []
+    authorizer, reset = sqlite_backend._authorizer, SQLEnvironment.reset
+
+    def counting_reset(self: SQLEnvironment, task: Any, **kwargs: Any) -> Any:
+        resets.append(task.id)
+        return reset(self, task, **kwargs)
+
+    def interrupting_authorizer(*args: Any) -> int:
+        if len(resets) == 3 and not fired:
+            fired.append(resets[-1])
+            signal.raise_signal(signal.SIGINT)  # handled here, in the callback
+        return authorizer(*args)
+
+    fired: list[str] = []
+    store_url = f"sqlite:///{tmp_path / 'r.db'}"
+    monkeypatch.setattr(SQLEnvironment, "reset", counting_reset)
+    monkeypatch.setattr(sqlite_backend, "_authorizer", interrupting_authorizer)
+    with pytest.raises(KeyboardInterrupt) as raised:
+        run_suite(RunConfig(suite="sql-mini", model=oracle, limit=6), store_url=store_url, progress=False)
+    assert fired, "the authorizer was not called during the third reset"
+    [run_id] = raised.value.args
+    store = ResultStore(store_url)
+    assert store.get_run(run_id).status == "interrupted"
+    episodes = {e["task_id"]: e["status"] for e in store.episodes(run_id)}
+    assert episodes[fired[0]] != "done" and fired[0] in store.pending_tasks(run_id)
+    assert list(episodes.values()).count("done") == 2
+    store.close()
 
 
 def test_cli_runs_and_show(oracle: str, tmp_path: Path) -> None:

@@ -17,6 +17,14 @@ process is infrastructure: each one is recorded on the episode (``infra_faults``
 ``max_infra_retries`` times, and if the retries are spent it is stored as
 ``infra_error``, left out of the scores and rerun on resume. Anything else an agent
 does wrong ends its own episode as ``error`` and the run goes on.
+
+Ctrl-C (SIGINT) stops a run: the episodes in flight are left unfinished (rerun on
+resume) and the run is marked ``interrupted``. Python raises the KeyboardInterrupt
+wherever the main thread is, and some places swallow it (sqlite3 clears an exception
+raised in an authorizer or progress handler and just fails the query; one raised in
+``__del__`` or a weakref callback is only printed), so while a run is in progress SIGINT
+is also recorded (:func:`_interrupts_recorded`) and the runner checks that record at
+every step, before it stores an episode's end and between episodes.
 """
 
 from __future__ import annotations
@@ -25,12 +33,15 @@ import contextlib
 import multiprocessing
 import multiprocessing.util
 import os
+import signal
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from types import FrameType
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -121,6 +132,47 @@ def select_tasks(suite: Suite, config: RunConfig) -> list[Task]:
     return tasks
 
 
+# --- Ctrl-C ----------------------------------------------------------------------------
+
+_INTERRUPTED = threading.Event()  # set by _on_sigint; survives a KeyboardInterrupt that something swallowed
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def _raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if SIGINT arrived, even when the KeyboardInterrupt it raised got lost."""
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
+def _record_sigint() -> bool:
+    """Route SIGINT through :func:`_on_sigint`; False (nothing done) off the main thread or
+    when SIGINT has a handler other than Python's default (ignored, or the application's own)."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return False
+    signal.signal(signal.SIGINT, _on_sigint)
+    return True
+
+
+@contextlib.contextmanager
+def _interrupts_recorded() -> Iterator[None]:
+    """While the block runs, SIGINT is recorded before it is raised as KeyboardInterrupt."""
+    if not _record_sigint():
+        yield
+        return
+    _INTERRUPTED.clear()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _INTERRUPTED.clear()
+
+
 class EpisodeWorker:
     """Runs episodes one after another with one environment, model and agent.
 
@@ -169,6 +221,7 @@ class EpisodeWorker:
 
         def record(step: StepRecord) -> None:
             nonlocal steps
+            _raise_if_interrupted()  # a Ctrl-C that was swallowed mid-step: stop at the next one
             steps += 1
             self.store.add_step(episode_id, redact(step))
 
@@ -199,6 +252,9 @@ class EpisodeWorker:
         except Exception as exc:
             status, error = "error", "".join(traceback.format_exception_only(exc)).strip()
             self._discard_env()
+        # A Ctrl-C during the episode may have been swallowed after it broke something (a query
+        # failed, a step was cut short): leave the episode unfinished, to be rerun on resume.
+        _raise_if_interrupted()
         duration = time.perf_counter() - started
         tokens_in, tokens_out, latency = tracker.since(mark) if tracker else (0, 0, 0.0)
         self.store.finish_episode(
@@ -224,6 +280,7 @@ def _init_worker(config: dict[str, Any], store_url: str, run_id: str) -> None:
     # In-process models would each use every core: share the cores out instead.
     os.environ.setdefault("STEADYHAND_TORCH_THREADS",
                           str(max(1, (os.cpu_count() or 1) // max(1, int(config.get("concurrency", 1))))))
+    _record_sigint()  # Ctrl-C reaches the workers too: record it as the runner does
     _WORKER = EpisodeWorker(RunConfig.from_dict(config), store_url, run_id)
     # Pool workers end through multiprocessing's exit path, which skips atexit handlers
     # but runs these: close sandboxes, desktops and connections in an orderly way.
@@ -261,38 +318,39 @@ def run_suite(config: RunConfig, *, store_url: str | None = None, resume: str | 
         ConfigurationError: unknown suite/agent/model, or an unknown run id.
         KeyboardInterrupt: after marking the run ``interrupted`` (it can be resumed).
     """
-    store_url = store_url or default_url()
-    store = ResultStore(store_url)
-    try:
-        if resume:
-            run = store.get_run(resume)
-            run_id = run.id
-            stored = RunConfig.from_dict(run.config)
-            stored.concurrency = config.concurrency
-            stored.executor, stored.ray_address = config.executor, config.ray_address
-            config = stored
-            suite = resolve_suite(config.suite)
-            pending = set(store.pending_tasks(run_id))
-            tasks = [t for t in select_tasks(suite, config) if t.id in pending]
-            store.set_run_status(run_id, "running")
-        else:
-            suite = resolve_suite(config.suite)
-            config.agent = config.agent or suite.default_agent
-            if not config.agent:
-                raise ConfigurationError(f"suite {suite.name} has no default agent: pass one")
-            agents.get(config.agent)  # fail before creating the run
-            tasks = select_tasks(suite, config)
-            run_id = store.create_run(suite=suite.name, agent=config.agent, model=config.model,
-                                      config=asdict(config), task_ids=[t.id for t in tasks],
-                                      difficulties=[t.difficulty for t in tasks],
-                                      groups=[suite.group_of(t) for t in tasks])
-        results, interrupted = _execute(config, store_url, run_id, tasks, progress)
-        store.set_run_status(run_id, "interrupted" if interrupted else "finished")
-        if interrupted:
-            raise KeyboardInterrupt(run_id)
-        return RunResult(run_id, store_url, results)
-    finally:
-        store.close()
+    with _interrupts_recorded():
+        store_url = store_url or default_url()
+        store = ResultStore(store_url)
+        try:
+            if resume:
+                run = store.get_run(resume)
+                run_id = run.id
+                stored = RunConfig.from_dict(run.config)
+                stored.concurrency = config.concurrency
+                stored.executor, stored.ray_address = config.executor, config.ray_address
+                config = stored
+                suite = resolve_suite(config.suite)
+                pending = set(store.pending_tasks(run_id))
+                tasks = [t for t in select_tasks(suite, config) if t.id in pending]
+                store.set_run_status(run_id, "running")
+            else:
+                suite = resolve_suite(config.suite)
+                config.agent = config.agent or suite.default_agent
+                if not config.agent:
+                    raise ConfigurationError(f"suite {suite.name} has no default agent: pass one")
+                agents.get(config.agent)  # fail before creating the run
+                tasks = select_tasks(suite, config)
+                run_id = store.create_run(suite=suite.name, agent=config.agent, model=config.model,
+                                          config=asdict(config), task_ids=[t.id for t in tasks],
+                                          difficulties=[t.difficulty for t in tasks],
+                                          groups=[suite.group_of(t) for t in tasks])
+            results, interrupted = _execute(config, store_url, run_id, tasks, progress)
+            store.set_run_status(run_id, "interrupted" if interrupted else "finished")
+            if interrupted:
+                raise KeyboardInterrupt(run_id)
+            return RunResult(run_id, store_url, results)
+        finally:
+            store.close()
 
 
 def _progress_bar(enabled: bool, total: int) -> Progress:
@@ -313,6 +371,7 @@ def _execute(config: RunConfig, store_url: str, run_id: str, tasks: list[Task],
         def account(task: Task, result: EpisodeResult) -> bool:
             """Record a result; True when the task must be queued again."""
             nonlocal ok, err
+            _raise_if_interrupted()
             if not result.stored:
                 store.record_infra_fault(run_id, task.id, result.error or "worker died")
             if result.status == "infra_error" and retries.get(task.id, 0) < config.max_infra_retries:
@@ -325,6 +384,7 @@ def _execute(config: RunConfig, store_url: str, run_id: str, tasks: list[Task],
             return False
 
         try:
+            _raise_if_interrupted()  # Ctrl-C while the run was being set up
             if config.executor == "ray":
                 from steadyhand.evals.executors import execute_ray
 
