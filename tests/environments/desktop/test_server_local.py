@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -91,6 +92,48 @@ def test_screenshot_is_a_png_of_the_screen_with_the_cursor(client: DesktopClient
 def test_pointer_actions_run_in_process(client: DesktopClient) -> None:
     client.run_pyautogui("import pyautogui\nfor i in range(3):\n    pyautogui.moveTo(100 + i * 10, 50)")
     assert client.cursor_position() == (120, 50)
+
+
+def test_a_click_returns_only_once_a_frozen_pointer_let_it_through(client: DesktopClient,
+                                                                  desktop: LocalDesktop) -> None:
+    """A window manager with click-to-focus (openbox) grabs presses synchronously: the pointer stays
+    frozen, later events queued, until it replays the press. A click action must not return before its
+    release went through, or the next press of a double-click or the next keys overtake it."""
+    from Xlib import X
+    from Xlib.display import Display
+
+    wm = Display(desktop.display)  # plays the window manager: a synchronous grab on every left press
+    root = wm.screen().root
+    root.grab_button(1, X.AnyModifier, True, X.ButtonPressMask, X.GrabModeSync, X.GrabModeAsync, X.NONE, X.NONE)
+    wm.sync()
+    clicked = threading.Event()
+    errors: list[Exception] = []
+
+    def click() -> None:
+        try:
+            client.run_pyautogui("pyautogui.click(5, 5)")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            clicked.set()
+
+    thread = threading.Thread(target=click)
+    thread.start()
+    try:
+        while not wm.pending_events() and not clicked.is_set():  # the press reaches the grab, or the click failed
+            time.sleep(0.01)
+        assert not errors
+        press = wm.next_event()
+        assert press.type == X.ButtonPress and press.detail == 1
+        assert not clicked.is_set(), "the click returned while its release was still queued behind the grab"
+        wm.allow_events(X.ReplayPointer, X.CurrentTime)  # the press goes on to the window under the pointer
+        wm.sync()
+        thread.join()
+    finally:
+        root.ungrab_button(1, X.AnyModifier)
+        wm.close()  # also ends the grab if an assertion failed while it was held
+        thread.join()
+    assert not errors
 
 
 def test_malformed_code_is_rejected_by_client_and_server(client: DesktopClient, desktop: LocalDesktop) -> None:

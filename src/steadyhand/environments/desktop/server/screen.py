@@ -5,6 +5,15 @@ the process holds exactly one mss connection and one pyautogui (python-xlib)
 connection for its whole life, however many requests arrive: OSWorld's own
 server opens a new X connection per call and dies after a few hundred.
 
+Mouse buttons: a release is sent, then the server waits until the X server has
+processed it (:meth:`XThread.wait_released`) before the next event goes out. A window
+manager with click-to-focus (openbox: Focus and Raise on a press in a client window)
+holds a synchronous grab on client windows: each press freezes the pointer until the
+window manager has looked at it and replays it to the application. Events sent
+meanwhile queue up behind the freeze, so the second press of a fast double-click could
+reach the application as a single click (the caret lands inside a word instead of
+selecting it), and keys typed next could reach it before the click did.
+
 Screenshots are grabbed with mss (MIT-SHM, cursor composited through XFixes)
 and encoded by :func:`encode_png`: unfiltered rows deflated at level 1 with ISA-L
 (the ``isal`` package) when installed, else zlib: over ten times faster than PIL's
@@ -19,12 +28,16 @@ import queue
 import struct
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+#: How long a button release may stay queued behind another client's frozen grab before input goes on anyway.
+RELEASE_TIMEOUT_S = 10.0
 
 
 _fast_zlib: Any
@@ -124,8 +137,35 @@ class XThread:
             pyautogui.PAUSE = 0
             pyautogui.MINIMUM_DURATION = 0
             pyautogui.DARWIN_CATCH_UP_TIME = 0
+            platform = pyautogui.platformModule
+            if hasattr(platform, "_mouseUp") and hasattr(platform, "_display"):  # X11: every release waits
+                mouse_up = platform._mouseUp
+
+                def _mouse_up(x: Any, y: Any, button: Any) -> None:
+                    mouse_up(x, y, button)
+                    self.wait_released(platform.BUTTON_NAME_MAPPING.get(button, button))
+
+                platform._mouseUp = _mouse_up
             self._pyautogui = pyautogui
         return self._pyautogui
+
+    def wait_released(self, button: int, timeout_s: float = RELEASE_TIMEOUT_S) -> bool:
+        """Wait until the X server has processed the release of ``button`` (1-5); False on timeout.
+
+        While another client's synchronous grab has the pointer frozen, sent events wait in
+        the server's queue and the pointer's button state does not change: it shows the
+        button up only once the release (and the press before it) went through.
+        """
+        if not 1 <= button <= 5:  # buttons 6 and 7 (horizontal scroll) have no state bit
+            return True
+        mask = 1 << (7 + button)  # Button1Mask is 1 << 8
+        root = self.pyautogui().platformModule._display.screen().root
+        deadline = time.monotonic() + timeout_s
+        while root.query_pointer().mask & mask:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
 
     def _grab_png(self) -> bytes:
         sct = self._sct()
