@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +85,26 @@ def test_unknown_names_fail_before_a_run_is_created(tmp_path: Path, oracle: str)
     assert ResultStore(url).list_runs() == []
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored and children inherit that (so a suite run
+    # as `cmd &` would see no Ctrl-C at all); the CLI is run here as a user runs it, in the foreground.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cli(*args: str, **kwargs: object) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "steadyhand.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint, **kwargs)  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Python's own SIGINT handler in this process, whatever the shell that started pytest left."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _done_count(db: Path) -> int:
@@ -161,7 +179,8 @@ def test_ctrl_c_marks_the_run_interrupted_and_resumable(oracle: str, tmp_path: P
 
 
 def test_a_ctrl_c_that_sqlite_swallows_still_interrupts_the_run(oracle: str, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               python_sigint: None) -> None:
     """SIGINT handled inside a sqlite3 callback: sqlite3 clears the KeyboardInterrupt, the query just fails.
 
     The signal is raised while the third episode's reset prepares a statement, from the
