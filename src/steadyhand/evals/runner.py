@@ -302,6 +302,7 @@ class RunResult:
     interrupted: bool = False
 
 
+@_interrupts_recorded()
 def run_suite(config: RunConfig, *, store_url: str | None = None, resume: str | None = None,
               progress: bool = True) -> RunResult:
     """Run (or resume) a suite and return its results.
@@ -318,39 +319,38 @@ def run_suite(config: RunConfig, *, store_url: str | None = None, resume: str | 
         ConfigurationError: unknown suite/agent/model, or an unknown run id.
         KeyboardInterrupt: after marking the run ``interrupted`` (it can be resumed).
     """
-    with _interrupts_recorded():
-        store_url = store_url or default_url()
-        store = ResultStore(store_url)
-        try:
-            if resume:
-                run = store.get_run(resume)
-                run_id = run.id
-                stored = RunConfig.from_dict(run.config)
-                stored.concurrency = config.concurrency
-                stored.executor, stored.ray_address = config.executor, config.ray_address
-                config = stored
-                suite = resolve_suite(config.suite)
-                pending = set(store.pending_tasks(run_id))
-                tasks = [t for t in select_tasks(suite, config) if t.id in pending]
-                store.set_run_status(run_id, "running")
-            else:
-                suite = resolve_suite(config.suite)
-                config.agent = config.agent or suite.default_agent
-                if not config.agent:
-                    raise ConfigurationError(f"suite {suite.name} has no default agent: pass one")
-                agents.get(config.agent)  # fail before creating the run
-                tasks = select_tasks(suite, config)
-                run_id = store.create_run(suite=suite.name, agent=config.agent, model=config.model,
-                                          config=asdict(config), task_ids=[t.id for t in tasks],
-                                          difficulties=[t.difficulty for t in tasks],
-                                          groups=[suite.group_of(t) for t in tasks])
-            results, interrupted = _execute(config, store_url, run_id, tasks, progress)
-            store.set_run_status(run_id, "interrupted" if interrupted else "finished")
-            if interrupted:
-                raise KeyboardInterrupt(run_id)
-            return RunResult(run_id, store_url, results)
-        finally:
-            store.close()
+    store_url = store_url or default_url()
+    store = ResultStore(store_url)
+    try:
+        if resume:
+            run = store.get_run(resume)
+            run_id = run.id
+            stored = RunConfig.from_dict(run.config)
+            stored.concurrency = config.concurrency
+            stored.executor, stored.ray_address = config.executor, config.ray_address
+            config = stored
+            suite = resolve_suite(config.suite)
+            pending = set(store.pending_tasks(run_id))
+            tasks = [t for t in select_tasks(suite, config) if t.id in pending]
+            store.set_run_status(run_id, "running")
+        else:
+            suite = resolve_suite(config.suite)
+            config.agent = config.agent or suite.default_agent
+            if not config.agent:
+                raise ConfigurationError(f"suite {suite.name} has no default agent: pass one")
+            agents.get(config.agent)  # fail before creating the run
+            tasks = select_tasks(suite, config)
+            run_id = store.create_run(suite=suite.name, agent=config.agent, model=config.model,
+                                      config=asdict(config), task_ids=[t.id for t in tasks],
+                                      difficulties=[t.difficulty for t in tasks],
+                                      groups=[suite.group_of(t) for t in tasks])
+        results, interrupted = _execute(config, store_url, run_id, tasks, progress)
+        store.set_run_status(run_id, "interrupted" if interrupted else "finished")
+        if interrupted:
+            raise KeyboardInterrupt(run_id)
+        return RunResult(run_id, store_url, results)
+    finally:
+        store.close()
 
 
 def _progress_bar(enabled: bool, total: int) -> Progress:
