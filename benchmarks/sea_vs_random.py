@@ -52,6 +52,19 @@ at 54% wrong against 40% for those random sampling draws; a child's error rate r
 with its similarity to its source (43% below cosine 0.79, 61% above). "Older pruning" counted a source's own accuracy in
 its cumulative accuracy; it now counts its descendants only, as the paper does.
 
+Draws that looked better on seeds 0-5 did not hold on held-out seeds 9-14 (SEA only,
+mean err/1k on 0-5 / 9-14): nearest and carried 171.1 / 171.7; ranked by an error
+rate predicted from every tested paragraph above cosine 0.8 (weight (sim - 0.8) / 0.2,
+shrunk toward the base rate) 178.6 / 175.6; the same, never drawing a candidate
+predicted below the error share of random draws (filling at random instead) 188.6 /
+170.6, or with a stronger shrinkage 191.1 / 171.1. The gains were the choice of
+seeds. On seeds 0-5 alone the same ranking lost with larger pools (10 or 20
+paragraphs per source: 172.2, 161.7; 16 pages: 164.2), fewer pages (4: 160.0), fewer
+sources (2: 158.6) and a paragraph index (159.4). Whatever the draw, about 55% of
+SEA's children are wrong against about 38% of random draws, so following neighbours
+is capped near 1.4x with this testee and these questions: reaching 1.5x needs errors
+that cluster by topic more strongly than SmolLM2-135M's on cloze questions do.
+
 Asked to write ``\\box{X}``, SmolLM2-135M answers "A" whatever the question: its
 right and wrong answers match independent coin flips, so there is nothing to search
 for. Answering by likelihood, it knows some of Python's documentation and little of
