@@ -60,7 +60,10 @@ predicted below the error share of random draws (filling at random instead) 188.
 170.6, or with a stronger shrinkage 191.1 / 171.1. The gains were the choice of
 seeds. On seeds 0-5 alone the same ranking lost with larger pools (10 or 20
 paragraphs per source: 172.2, 161.7; 16 pages: 164.2), fewer pages (4: 160.0), fewer
-sources (2: 158.6) and a paragraph index (159.4). Whatever the draw, about 55% of
+sources (2: 158.6) and a paragraph index (159.4). Questions that blank rarer words
+(distractor score plus 1.5 x the word's IDF over the knowledge base) were harder
+everywhere, not in clusters: on seeds 0-2, random 148.3 and SEA 167.2 (1.13x),
+against 118.3 and 162.2 (1.37x) with the current questions. Whatever the draw, about 55% of
 SEA's children are wrong against about 38% of random draws, so following neighbours
 is capped near 1.4x with this testee and these questions: reaching 1.5x needs errors
 that cluster by topic more strongly than SmolLM2-135M's on cloze questions do.
