@@ -49,8 +49,9 @@ to the source, no more errors), and three different questions of one form each p
 paragraph instead of one question in three forms (1.2x on seed 0). What SEA finds is
 mostly the "Where" sections (names defined beside a function): 85% of its children,
 at 54% wrong against 40% for those random sampling draws; a child's error rate rises
-with its similarity to its source (43% below cosine 0.79, 61% above). "Older pruning" counted a source's own accuracy in
-its cumulative accuracy; it now counts its descendants only, as the paper does.
+with its similarity to its source (43% below cosine 0.79, 61% above). "Older
+pruning" counted a source's own accuracy in its cumulative accuracy; it now counts
+its descendants only, as the paper does.
 
 Draws that looked better on seeds 0-5 did not hold on held-out seeds 9-14 (SEA only,
 mean err/1k on 0-5 / 9-14): nearest and carried 171.1 / 171.7; ranked by an error
@@ -63,8 +64,8 @@ paragraphs per source: 172.2, 161.7; 16 pages: 164.2), fewer pages (4: 160.0), f
 sources (2: 158.6) and a paragraph index (159.4). Questions that blank rarer words
 (distractor score plus 1.5 x the word's IDF over the knowledge base) were harder
 everywhere, not in clusters: on seeds 0-2, random 148.3 and SEA 167.2 (1.13x),
-against 118.3 and 162.2 (1.37x) with the current questions. Whatever the draw, about 55% of
-SEA's children are wrong against about 38% of random draws, so following neighbours
+against 118.3 and 162.2 (1.37x) with the current questions. Whatever the draw, about
+55% of SEA's children are wrong against about 38% of random draws, so following neighbours
 is capped near 1.4x with this testee and these questions: reaching 1.5x needs errors
 that cluster by topic more strongly than SmolLM2-135M's on cloze questions do.
 
@@ -90,7 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget", type=int, default=600, help="testee calls per method and seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[6, 7, 8],
-                        help="seeds 0-5 served to choose the settings; report on fresh ones")
+                        help="seeds 0-5 and 9-14 served to choose the settings; report on fresh ones")
     parser.add_argument("--kb", default="python", help="'python', 'debian', a slice ('python:N') or a JSONL path")
     parser.add_argument("--testee", default="local:smollm2")
     parser.add_argument("--batch-size", type=int, default=10, help="paragraphs per step")

@@ -162,10 +162,10 @@ def _record_sigint() -> bool:
 @contextlib.contextmanager
 def _interrupts_recorded() -> Iterator[None]:
     """While the block runs, SIGINT is recorded before it is raised as KeyboardInterrupt."""
+    _INTERRUPTED.clear()  # before the handler is installed, so a Ctrl-C right after it is kept
     if not _record_sigint():
         yield
         return
-    _INTERRUPTED.clear()
     try:
         yield
     finally:
