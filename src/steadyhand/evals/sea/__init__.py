@@ -5,7 +5,8 @@ base from Debian's package records), :mod:`.embed` and :mod:`.retrieval` (vector
 :mod:`.index` (the page index), :mod:`.questions` (cloze and model-based
 generators), :mod:`.testee`, :mod:`.dag`, :mod:`.search` (SEA and the random
 baseline), :mod:`.store` (tables beside the result store), :mod:`.study` (the
-two-line API), :mod:`.report` and :mod:`.cli` (``steadyhand sea``).
+two-line API), :mod:`.report` and :mod:`.cli` (``steadyhand sea``), and :mod:`.structure`
+(how clustered a testee's errors are, which bounds what any search can gain).
 
 Heavy dependencies (torch, matplotlib) are imported only when used.
 """

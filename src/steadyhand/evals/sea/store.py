@@ -197,8 +197,8 @@ class SeaStore:
                                          f"{study!r} matches several SEA runs: {', '.join(studies[:5])}")
             return list(s.scalars(select(SeaRun).where(SeaRun.study == studies[0]).order_by(SeaRun.method.desc())))
 
-    def studies(self, limit: int = 30) -> list[SeaRun]:
-        """Recent runs, newest first."""
+    def studies(self, limit: int | None = 30) -> list[SeaRun]:
+        """Recent runs, newest first (every run when ``limit`` is ``None``)."""
         with self.session() as s:
             return list(s.scalars(select(SeaRun).order_by(SeaRun.created_at.desc()).limit(limit)))
 
