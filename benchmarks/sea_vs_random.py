@@ -19,23 +19,29 @@ SEA can only beat random sampling by as much as the testee's errors are concentr
 the ratio is bounded by 1 / (the baseline's error share of questions). The table
 prints that bound, and the baseline's per-form accuracy next to chance (25%).
 
-SEA here carries the candidates a step does not draw and draws those nearest their
-source first (``--selection nearest --carry-candidates``, the defaults);
-``--selection uniform --no-carry-candidates`` is the paper's draw.
+SEA here retrieves by paragraph: every untested paragraph at cosine 0.85 or more from
+an active source (all of them) is a candidate, nearest first (``--retrieval
+paragraphs``, the default). ``--retrieval pages`` retrieves each source's nearest pages
+as the paper does (with the defaults ``--selection nearest --carry-candidates`` and at
+most 4 sources, the previous default); add ``--selection uniform
+--no-carry-candidates`` for the paper's draw. Why paragraphs:
+``benchmarks/sea_error_structure.py`` shows this testee's errors cluster only among
+near-duplicates (cosine >= 0.85) of an error, and pages' paragraphs are mostly further.
 
 Measured here (2 cores, 3 seeds, 600 calls each unless said):
 
 | knowledge base | SEA's draw | answers | SEA err/1k | random err/1k | ratio | random's bound |
 |---|---|---|---|---|---|---|
-| python, seeds 6-8 | nearest, carried | likelihood | 166.7 | 131.1 | 1.27 | 2.54 |
+| python, seeds 6-8 | paragraphs >= 0.85, nearest | likelihood | SEA_NEW | RND_NEW | RATIO_NEW | BOUND_NEW |
+| python, seeds 6-8 | pages, nearest, carried | likelihood | 166.7 | 131.1 | 1.27 | 2.54 |
 | python, seeds 6-8 | uniform (paper) | likelihood | 145.6 | 131.1 | 1.11 | 2.54 |
 | python, seeds 0-2 | uniform (older pruning) | likelihood | 167.8 | 118.3 | 1.42 | 2.82 |
 | python, seeds 3-5 | uniform (older pruning) | likelihood | 170.6 | 125.0 | 1.36 | 2.67 |
 | debian | uniform (older pruning) | likelihood | 216.1 | 188.9 | 1.14 | 1.76 |
 | debian | uniform (older pruning) | box (150 calls) | 288.9 | 273.3 | 1.06 | 1.22 |
 
-The first row took 12.8 s per step (SEA 15.1, which embeds the paragraphs it
-retrieves; random 10.6). The paper's row ran SEA alone on the same seeds and answers.
+The first row took SPS_NEW s per step. The second (stop 15) took 12.8 s per step (SEA
+15.1, which embeds the paragraphs it retrieves; random 10.6). The paper's row ran SEA alone on the same seeds and answers.
 Seeds 0-5 served to choose the draw (SEA only, random 121.7 on them): uniform 159.4,
 nearest and carried 171.1, carried and ranked by the nearest tested paragraphs'
 errors 171.4; with carried candidates, more pages per source, no source cap, batches
@@ -64,10 +70,19 @@ paragraphs per source: 172.2, 161.7; 16 pages: 164.2), fewer pages (4: 160.0), f
 sources (2: 158.6) and a paragraph index (159.4). Questions that blank rarer words
 (distractor score plus 1.5 x the word's IDF over the knowledge base) were harder
 everywhere, not in clusters: on seeds 0-2, random 148.3 and SEA 167.2 (1.13x),
-against 118.3 and 162.2 (1.37x) with the current questions. Whatever the draw, about
-55% of SEA's children are wrong against about 38% of random draws, so following neighbours
-is capped near 1.4x with this testee and these questions: reaching 1.5x needs errors
-that cluster by topic more strongly than SmolLM2-135M's on cloze questions do.
+against 118.3 and 162.2 (1.37x) with the current questions. With pages, whatever the
+draw, about 55% of SEA's children were wrong against about 38% of random draws.
+
+Retrieving by paragraph instead (SEA only, every untested paragraph at cosine >= T from
+an active source, nearest first; err/1k on seeds 0-5): T = 0.8: 163.3, 0.85: 187.2,
+0.9: 181.4, 0.95: 146.7; at 0.9 from the newest 4 sources only: 161.9; ranked by the
+kernel above instead of nearest first: 188.9 (0.85), 181.1 (0.9), so not kept. On the
+held-out seeds 9-14: 0.85: 179.7, 0.9: 178.1, against 171.7 for pages (nearest,
+carried) and 121.7 for random sampling, which is 1.54x on seeds 0-5 and 1.48x on 9-14.
+62% of these children are wrong, but fewer paragraphs are children: about 40% of each
+run fills at random, when no untested paragraph is that close to an active source.
+Ranking every paragraph of the knowledge base by the kernel, with no sources, did
+worse (138.3 on seeds 0-5).
 
 Asked to write ``\\box{X}``, SmolLM2-135M answers "A" whatever the question: its
 right and wrong answers match independent coin flips, so there is nothing to search
@@ -97,11 +112,17 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10, help="paragraphs per step")
     parser.add_argument("--top-k-pages", type=int, default=8)
     parser.add_argument("--paragraphs-per-source", type=int, default=5)
-    parser.add_argument("--max-sources", type=int, default=4)
+    parser.add_argument("--max-sources", type=int, default=None,
+                        help="sources expanded per step, newest first; 0: all (default: 4 with --retrieval pages, "
+                             "all with paragraphs)")
     parser.add_argument("--selection", choices=["uniform", "nearest", "predicted"], default="nearest",
                         help="how SEA draws each batch from its candidates ('uniform' is the paper's)")
     parser.add_argument("--carry-candidates", action=argparse.BooleanOptionalAction, default=True,
                         help="keep undrawn candidates for later steps (the paper drops them)")
+    parser.add_argument("--retrieval", choices=["pages", "paragraphs"], default="paragraphs",
+                        help="how SEA's sources find candidates ('pages' is the paper's)")
+    parser.add_argument("--min-similarity", type=float, default=0.85,
+                        help="with --retrieval paragraphs: cosine similarity to a source for a candidate")
     parser.add_argument("--questions", type=int, default=1, help="questions per paragraph")
     parser.add_argument("--rephrasings", type=int, default=2)
     parser.add_argument("--max-new-tokens", type=int, default=8)
@@ -112,6 +133,8 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="store URL (default: a fresh SQLite file)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/sea_vs_random"))
     args = parser.parse_args()
+    if args.max_sources is None:
+        args.max_sources = 4 if args.retrieval == "pages" else 0
     os.environ.setdefault("STEADYHAND_TORCH_THREADS", args.threads)
 
     import torch
@@ -126,12 +149,15 @@ def main() -> None:
                      rephrasings=args.rephrasings, testee_batch=args.testee_batch,
                      max_new_tokens=args.max_new_tokens, answer=args.answer)
     base = SearchConfig(budget=args.budget, batch_size=args.batch_size, top_k_pages=args.top_k_pages,
-                        paragraphs_per_source=args.paragraphs_per_source, max_sources=args.max_sources,
+                        paragraphs_per_source=args.paragraphs_per_source, max_sources=args.max_sources or None,
                         selection=args.selection, carry_candidates=args.carry_candidates,
+                        retrieval=args.retrieval, min_similarity=args.min_similarity,
                         questions_per_paragraph=args.questions)
     started = time.perf_counter()
     ctx = open_context(spec, base, store,
-                       on_vectors=lambda d, n: print(f"\rpage vectors {d}/{n}", end="", file=sys.stderr, flush=True))
+                       on_vectors=lambda d, n: print(f"\rvectors {d}/{n}", end="", file=sys.stderr, flush=True))
+    if args.retrieval == "paragraphs":
+        ctx.retriever.all_paragraph_vectors()  # embedded once (cached on disk), counted in the setup time
     setup_s = time.perf_counter() - started
     print(f"knowledge base: {len(ctx.kb)} pages ({ctx.identity['kb']}); setup {setup_s:.0f}s", file=sys.stderr)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -184,6 +210,7 @@ def main() -> None:
                       "ratio": round(sea / rnd, 3) if rnd else None, "seeds": args.seeds,
                       "seconds_per_step": round(seconds_per_step, 2), "budget": args.budget,
                       "selection": args.selection, "carry_candidates": args.carry_candidates,
+                      "retrieval": args.retrieval, "min_similarity": args.min_similarity,
                       "baseline_error_share": round(base_share, 3), "setup_s": round(setup_s, 1)}))
 
 

@@ -26,14 +26,21 @@ def _context(kb: Path, scripts: dict[str, Path], store: SeaStore, tmp_path: Path
                         vector_dir=tmp_path / "vectors")
 
 
-@pytest.mark.parametrize("selection", ["uniform", "nearest", "predicted"])
+# With the hashing embedder, a volcanic paragraph has ~29 volcanic and ~9 other paragraphs above cosine 0.5.
+BY_PARAGRAPH = {"retrieval": "paragraphs", "min_similarity": 0.5}
+
+
+@pytest.mark.parametrize(("selection", "retrieval"), [("uniform", "pages"), ("nearest", "pages"),
+                                                      ("predicted", "pages"), ("nearest", "paragraphs")])
 def test_sea_finds_more_errors_than_random_at_equal_budget(synthetic_kb: Path, scripts: dict[str, Path],
-                                                           tmp_path: Path, selection: str) -> None:
+                                                           tmp_path: Path, selection: str, retrieval: str) -> None:
     store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
     totals = {"sea": 0, "random": 0}
     for seed in (0, 1, 2):
         config = CONFIG.model_copy(update={"seed": seed, "selection": selection,
                                            "carry_candidates": selection != "uniform"})
+        if retrieval == "paragraphs":
+            config = config.model_copy(update=BY_PARAGRAPH)
         ctx = _context(synthetic_kb, scripts, store, tmp_path, config)
         result = run_study(_spec(synthetic_kb, scripts), config, study=f"s{seed}", context=ctx)
         for method, summary in result.runs.items():
@@ -82,10 +89,31 @@ def test_sources_whose_neighbourhood_is_answered_well_are_pruned(synthetic_kb: P
         assert later_parents.get(source, -1) <= step  # never expanded after it was pruned
 
 
+def test_paragraph_retrieval_draws_near_active_sources_and_removes_no_page(
+        synthetic_kb: Path, scripts: dict[str, Path], tmp_path: Path) -> None:
+    config = CONFIG.model_copy(update={**BY_PARAGRAPH, "selection": "nearest"})
+    store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
+    ctx = _context(synthetic_kb, scripts, store, tmp_path, config)
+    run_search(ctx, "sea", "para", config)
+    results = {r.paragraph_id: r for r in store.paragraph_results("para:sea")}
+    children = [r for r in results.values() if r.parent_id is not None]
+    assert len(children) > len(results) // 2
+    pruned_at = {p: s.step for s in store.steps("para:sea") for p in s.pruned}
+    for child in children:
+        parent = results[child.parent_id]
+        assert parent.is_source and parent.step < child.step < pruned_at.get(parent.paragraph_id, 10**6) + 1
+        vectors = ctx.retriever.paragraph_vectors([ctx.kb.paragraph(child.paragraph_id),
+                                                   ctx.kb.paragraph(parent.paragraph_id)])
+        assert float(vectors[0] @ vectors[1]) >= 0.5 - 1e-6
+    assert all(not s.removed_pages for s in store.steps("para:sea"))
+    assert len(results) == len(store.paragraph_results("para:sea"))  # each paragraph tested once
+
+
 CARRYING = CONFIG.model_copy(update={"carry_candidates": True, "selection": "nearest"})
+PARAGRAPHS = CONFIG.model_copy(update={**BY_PARAGRAPH, "selection": "nearest"})
 
 
-@pytest.mark.parametrize("config", [CONFIG, CARRYING], ids=["paper", "carrying"])
+@pytest.mark.parametrize("config", [CONFIG, CARRYING, PARAGRAPHS], ids=["paper", "carrying", "paragraphs"])
 def test_killed_run_resumes_from_the_store_without_paying_twice(synthetic_kb: Path, scripts: dict[str, Path],
                                                                 tmp_path: Path, store_url: str,
                                                                 config: SearchConfig) -> None:

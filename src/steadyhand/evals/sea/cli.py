@@ -52,6 +52,11 @@ def run_command(
                                                 "rate of the nearest tested paragraphs).")] = "uniform",
     carry_candidates: Annotated[bool, typer.Option(help="Keep undrawn candidates for later steps (the paper drops "
                                                         "them).")] = False,
+    retrieval: Annotated[str, typer.Option(help="How a source finds candidates: 'pages' (its nearest pages' most "
+                                                "similar paragraphs, the paper) or 'paragraphs' (every paragraph "
+                                                "at least --min-similarity from it).")] = "pages",
+    min_similarity: Annotated[float, typer.Option(help="With --retrieval paragraphs: cosine similarity to a source "
+                                                       "for a candidate.")] = 0.85,
     seed: Annotated[int, typer.Option(help="Seed of the sampling.")] = 0,
     embedder: Annotated[str, typer.Option(help="'minilm' or 'hashing[:DIM]'.")] = "minilm",
     answer: Annotated[str, typer.Option(help="How the testee answers: 'box' (writes \\box{X}) or 'likelihood' "
@@ -72,7 +77,8 @@ def run_command(
         config = SearchConfig(budget=budget, token_budget=token_budget, batch_size=batch_size,
                               top_k_pages=top_k_pages, paragraphs_per_source=paragraphs_per_source,
                               questions_per_paragraph=questions, xi=xi, gamma=gamma, max_sources=max_sources,
-                              selection=selection, carry_candidates=carry_candidates, seed=seed)
+                              selection=selection, carry_candidates=carry_candidates, retrieval=retrieval,
+                              min_similarity=min_similarity, seed=seed)
         store = SeaStore(db)
     except (SteadyhandError, ValueError) as exc:
         _fail(exc)

@@ -31,7 +31,8 @@ class Retriever:
     """Vectors for one knowledge base under one embedder.
 
     Args:
-        progress: called as ``progress(done, total)`` while page vectors are computed.
+        progress: called as ``progress(done, total)`` while page vectors are computed, and
+            while paragraph vectors are, the first time :meth:`all_paragraph_vectors` runs.
     """
 
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, *, cache_dir: Path | None = None,
@@ -52,6 +53,8 @@ class Retriever:
                 progress(min(start + chunk, len(ids)), len(ids))
         self._pages.flush()
         self.page_vectors = self._pages.get(ids)
+        self.progress = progress
+        self._all_paragraphs: tuple[list[str], np.ndarray] | None = None
 
     def new_page_index(self) -> PageIndex:
         """A fresh, full page index (each search run owns one and removes pages from it)."""
@@ -62,6 +65,25 @@ class Retriever:
         if not paragraphs:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return self._paragraphs.get([p.id for p in paragraphs], [p.display for p in paragraphs])
+
+    def all_paragraph_vectors(self, *, chunk: int = 2048) -> tuple[list[str], np.ndarray]:
+        """Every paragraph's id and vector, in the knowledge base's order (embedded once, then cached).
+
+        The first call embeds the paragraphs not on disk yet, reporting to ``progress``.
+        """
+        if self._all_paragraphs is None:
+            ids = self.kb.paragraph_ids()
+            for start in range(0, len(ids), chunk):
+                missing = [pid for pid in ids[start:start + chunk] if pid not in self._paragraphs]
+                if missing:
+                    self._paragraphs.get(missing, [self.kb.paragraph(pid).display for pid in missing])
+                    if (start // chunk) % 8 == 7:  # keep progress across a kill, without rewriting every chunk
+                        self._paragraphs.flush()
+                if self.progress:
+                    self.progress(min(start + chunk, len(ids)), len(ids))
+            self._paragraphs.flush()
+            self._all_paragraphs = (ids, self._paragraphs.get(ids))
+        return self._all_paragraphs
 
     def flush(self) -> None:
         """Persist newly computed paragraph vectors."""

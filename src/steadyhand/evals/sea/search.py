@@ -24,6 +24,14 @@ similarity-weighted) had the highest error rates, so that every answer so far, r
 or wrong, steers the search. Both are deterministic functions of the store, so a
 resumed run rebuilds the pool by retrieving again.
 
+``retrieval="paragraphs"`` replaces steps 1 and 2: the candidates are every untested
+paragraph of the knowledge base whose cosine similarity to an active source is at
+least ``min_similarity``, each under its most similar source. No page is removed, and
+the pool is rebuilt every step from the active sources, so nothing is carried. It is
+for testees whose errors cluster only among near-duplicates of an error (measure it
+with :mod:`steadyhand.evals.sea.structure`): a source's nearest pages hold some of
+those, and many paragraphs that are not.
+
 The first step has no sources and samples at random, exactly like the baseline's
 first step with the same seed. The baseline samples every step uniformly from the
 untested paragraphs. Both stop when the budget cannot pay for another paragraph.
@@ -79,6 +87,12 @@ class SearchConfig(BaseModel):
     carry_candidates: bool = Field(
         False, description="candidates a step does not draw stay in the pool for later steps while their source "
                            "is active (the paper drops them with their pages)")
+    retrieval: Literal["pages", "paragraphs"] = Field(
+        "pages", description="how a source finds candidates: its nearest pages' most similar paragraphs (the "
+                             "paper), or every untested paragraph at least min_similarity from it")
+    min_similarity: float = Field(
+        0.85, ge=-1, le=1, description="retrieval='paragraphs': cosine similarity to a source from which a "
+                                       "paragraph is a candidate")
     seed: int = 0
 
 
@@ -192,7 +206,7 @@ class _Search:
         results = {r.paragraph_id: r for r in store.paragraph_results(self.run_id)}
         next_step = 0
         for row in store.steps(self.run_id):
-            if self.index is not None and self.config.carry_candidates:
+            if self.index is not None and self.config.carry_candidates and self.config.retrieval == "pages":
                 self._candidates()  # the carried pool is rebuilt by retrieving again, as the step did
             if self.index is not None:
                 self.index.remove(kb.page_position(p) for p in row.removed_pages)
@@ -256,9 +270,25 @@ class _Search:
         retriever.flush()
         return removed
 
+    def _retrieve_paragraphs(self) -> dict[str, tuple[str, float]]:
+        """Every untested paragraph at least ``min_similarity`` from an active source, with its most similar one."""
+        cfg, kb, retriever, state = self.config, self.ctx.kb, self.ctx.retriever, self.state
+        sources = state.sources[-cfg.max_sources:] if cfg.max_sources else list(state.sources)
+        if not sources:
+            return {}
+        ids, vectors = retriever.all_paragraph_vectors()
+        sims = vectors @ retriever.paragraph_vectors([kb.paragraph(s) for s in sources]).T
+        best, nearest = sims.max(axis=1), sims.argmax(axis=1)
+        return {ids[i]: (sources[nearest[i]], float(best[i])) for i in np.flatnonzero(best >= cfg.min_similarity)
+                if ids[i] not in state.tested}
+
     def _candidates(self) -> tuple[dict[str, tuple[str, float]], list[str]]:
         """This step's candidates, (source, similarity) by paragraph, and the pages retrieved for them."""
         state = self.state
+        if self.config.retrieval == "paragraphs":
+            # A function of the active sources and the tested set: nothing to carry, no pages to remove.
+            state.pool = self._retrieve_paragraphs()
+            return state.pool, []
         pool = state.pool if self.config.carry_candidates else {}
         removed = self._retrieve(pool) if state.sources else []
         for pid in [pid for pid, (source, _) in pool.items() if pid in state.tested or source in state.pruned]:

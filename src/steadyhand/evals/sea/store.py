@@ -36,7 +36,8 @@ __all__ = ["Ask", "ParagraphResult", "SeaRun", "SeaStore", "StepRow"]
 #: Settings a resumed run may change: a budget can be extended.
 _EXTENSIBLE = frozenset({"budget", "token_budget"})
 # Settings added after runs were first stored, with the value older runs had.
-_ADDED: dict[str, Any] = {"answer": "box", "selection": "uniform", "carry_candidates": False}
+_ADDED: dict[str, Any] = {"answer": "box", "selection": "uniform", "carry_candidates": False, "retrieval": "pages",
+                           "min_similarity": 0.85}
 
 
 def _now() -> datetime:
