@@ -81,8 +81,10 @@ an active source, nearest first; err/1k on seeds 0-5): T = 0.8: 163.3, 0.85: 187
 kernel above instead of nearest first: 188.9 (0.85), 181.1 (0.9), so not kept. On the
 held-out seeds 9-14: 0.85: 179.7, 0.9: 178.1, against 171.7 for pages (nearest,
 carried) and 121.7 for random sampling, which is 1.54x on seeds 0-5 and 1.48x on 9-14.
-62% of these children are wrong, but fewer paragraphs are children: about 40% of each
-run fills at random, when no untested paragraph is that close to an active source.
+On seeds 0-5 62% of these children were wrong (59% on 9-14), but fewer paragraphs are
+children: 22-23% of each run fills at random, when no untested paragraph is that close
+to an active source. On report seed 8 the children were 40% wrong: near-duplicates of
+its sources were mostly answered right.
 Ranking every paragraph of the knowledge base by the kernel, with no sources, did
 worse (138.3 on seeds 0-5).
 
