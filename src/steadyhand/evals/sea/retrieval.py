@@ -42,18 +42,10 @@ class Retriever:
         directory = cache_dir or default_vector_dir()
         self._pages = VectorCache(directory, embedder, kb.fingerprint, "pages")
         self._paragraphs = VectorCache(directory, embedder, kb.fingerprint, "paragraphs")
-        ids = [p.id for p in kb.pages]
-        for start in range(0, len(ids), chunk):
-            part = ids[start:start + chunk]
-            if part[-1] not in self._pages or part[0] not in self._pages:
-                self._pages.get(part, [kb.page_text(i) for i in part])
-                if (start // chunk) % 8 == 7:  # keep progress across a kill, without rewriting every chunk
-                    self._pages.flush()
-            if progress:
-                progress(min(start + chunk, len(ids)), len(ids))
-        self._pages.flush()
-        self.page_vectors = self._pages.get(ids)
         self.progress = progress
+        self._chunk = chunk
+        ids = [p.id for p in kb.pages]
+        self.page_vectors = self._fill(self._pages, ids, kb.page_text)
         self._all_paragraphs: tuple[list[str], np.ndarray] | None = None
 
     def new_page_index(self) -> PageIndex:
@@ -66,24 +58,29 @@ class Retriever:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return self._paragraphs.get([p.id for p in paragraphs], [p.display for p in paragraphs])
 
-    def all_paragraph_vectors(self, *, chunk: int = 2048) -> tuple[list[str], np.ndarray]:
+    def all_paragraph_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every paragraph's id and vector, in the knowledge base's order (embedded once, then cached).
 
         The first call embeds the paragraphs not on disk yet, reporting to ``progress``.
         """
         if self._all_paragraphs is None:
             ids = self.kb.paragraph_ids()
-            for start in range(0, len(ids), chunk):
-                missing = [pid for pid in ids[start:start + chunk] if pid not in self._paragraphs]
-                if missing:
-                    self._paragraphs.get(missing, [self.kb.paragraph(pid).display for pid in missing])
-                    if (start // chunk) % 8 == 7:  # keep progress across a kill, without rewriting every chunk
-                        self._paragraphs.flush()
-                if self.progress:
-                    self.progress(min(start + chunk, len(ids)), len(ids))
-            self._paragraphs.flush()
-            self._all_paragraphs = (ids, self._paragraphs.get(ids))
+            self._all_paragraphs = (ids, self._fill(self._paragraphs, ids, lambda pid: self.kb.paragraph(pid).display))
         return self._all_paragraphs
+
+    def _fill(self, cache: VectorCache, ids: list[str], text: Callable[[str], str]) -> np.ndarray:
+        """Vectors of ``ids``, embedding the missing ones chunk by chunk and reporting to ``progress``."""
+        chunk = self._chunk
+        for start in range(0, len(ids), chunk):
+            missing = [key for key in ids[start:start + chunk] if key not in cache]
+            if missing:
+                cache.get(missing, [text(key) for key in missing])
+                if (start // chunk) % 8 == 7:  # keep progress across a kill, without rewriting every chunk
+                    cache.flush()
+            if self.progress:
+                self.progress(min(start + chunk, len(ids)), len(ids))
+        cache.flush()
+        return cache.get(ids)
 
     def flush(self) -> None:
         """Persist newly computed paragraph vectors."""
