@@ -127,7 +127,11 @@ def main() -> None:
     parser.add_argument("--retrieval", choices=["pages", "paragraphs"], default="paragraphs",
                         help="how SEA's sources find candidates ('pages' is the paper's)")
     parser.add_argument("--min-similarity", type=float, default=0.85,
-                        help="with --retrieval paragraphs: cosine similarity to a source for a candidate")
+                        help="cosine similarity from which paragraphs are near-duplicates (paragraph retrieval, "
+                             "dense fill)")
+    parser.add_argument("--fill", choices=["uniform", "dense"], default="dense",
+                        help="how SEA draws when it has too few candidates, first step included ('uniform' is the "
+                             "paper's; the baseline is always uniform)")
     parser.add_argument("--questions", type=int, default=1, help="questions per paragraph")
     parser.add_argument("--rephrasings", type=int, default=2)
     parser.add_argument("--max-new-tokens", type=int, default=8)
@@ -156,13 +160,15 @@ def main() -> None:
     base = SearchConfig(budget=args.budget, batch_size=args.batch_size, top_k_pages=args.top_k_pages,
                         paragraphs_per_source=args.paragraphs_per_source, max_sources=args.max_sources or None,
                         selection=args.selection, carry_candidates=args.carry_candidates,
-                        retrieval=args.retrieval, min_similarity=args.min_similarity,
+                        retrieval=args.retrieval, min_similarity=args.min_similarity, fill=args.fill,
                         questions_per_paragraph=args.questions)
     started = time.perf_counter()
     ctx = open_context(spec, base, store,
                        on_vectors=lambda d, n: print(f"\rvectors {d}/{n}", end="", file=sys.stderr, flush=True))
-    if args.retrieval == "paragraphs":
+    if args.retrieval == "paragraphs" or args.fill == "dense":
         ctx.retriever.all_paragraph_vectors()  # embedded once (cached on disk), counted in the setup time
+    if args.fill == "dense":
+        ctx.retriever.near_duplicate_counts(args.min_similarity)
     setup_s = time.perf_counter() - started
     print(f"knowledge base: {len(ctx.kb)} pages ({ctx.identity['kb']}); setup {setup_s:.0f}s", file=sys.stderr)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -215,7 +221,7 @@ def main() -> None:
                       "ratio": round(sea / rnd, 3) if rnd else None, "seeds": args.seeds,
                       "seconds_per_step": round(seconds_per_step, 2), "budget": args.budget,
                       "selection": args.selection, "carry_candidates": args.carry_candidates,
-                      "retrieval": args.retrieval, "min_similarity": args.min_similarity,
+                      "retrieval": args.retrieval, "min_similarity": args.min_similarity, "fill": args.fill,
                       "baseline_error_share": round(base_share, 3), "setup_s": round(setup_s, 1)}))
 
 

@@ -77,7 +77,7 @@ def test_cli_run_then_report(synthetic_kb: Path, scripts: dict[str, Path], tmp_p
     bad = runner.invoke(sea_app, ["run", "--kb", str(synthetic_kb), "--testee", "scripted:x", "--selection", "best",
                                   "--db", db])
     assert bad.exit_code == 2 and "selection" in bad.output
-    for option, value in [("--retrieval", "sideways"), ("--min-similarity", "2")]:
+    for option, value in [("--retrieval", "sideways"), ("--min-similarity", "2"), ("--fill", "thick")]:
         bad = runner.invoke(sea_app, ["run", "--kb", str(synthetic_kb), "--testee", "scripted:x", option, value,
                                       "--db", db])
         assert bad.exit_code == 2 and option.strip("-").replace("-", "_") in bad.output

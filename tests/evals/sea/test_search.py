@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 import yaml
 
 from steadyhand.core.errors import ConfigurationError, ModelOutputError
-from steadyhand.evals.sea import SearchConfig, SeaStore, StudySpec, open_context, run_search, run_study
+from steadyhand.evals.sea import Page, SearchConfig, SeaStore, StudySpec, open_context, run_search, run_study, write_kb
 from steadyhand.evals.sea.embed import HashingEmbedder
 from steadyhand.evals.sea.search import SearchContext
 
@@ -30,14 +31,16 @@ def _context(kb: Path, scripts: dict[str, Path], store: SeaStore, tmp_path: Path
 BY_PARAGRAPH = {"retrieval": "paragraphs", "min_similarity": 0.5}
 
 
-@pytest.mark.parametrize(("selection", "retrieval"), [("uniform", "pages"), ("nearest", "pages"),
-                                                      ("predicted", "pages"), ("nearest", "paragraphs")])
+@pytest.mark.parametrize(("selection", "retrieval", "fill"), [
+    ("uniform", "pages", "uniform"), ("nearest", "pages", "uniform"), ("predicted", "pages", "uniform"),
+    ("nearest", "paragraphs", "uniform"), ("nearest", "paragraphs", "dense")])
 def test_sea_finds_more_errors_than_random_at_equal_budget(synthetic_kb: Path, scripts: dict[str, Path],
-                                                           tmp_path: Path, selection: str, retrieval: str) -> None:
+                                                           tmp_path: Path, selection: str, retrieval: str,
+                                                           fill: str) -> None:
     store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
     totals = {"sea": 0, "random": 0}
     for seed in (0, 1, 2):
-        config = CONFIG.model_copy(update={"seed": seed, "selection": selection,
+        config = CONFIG.model_copy(update={"seed": seed, "selection": selection, "fill": fill,
                                            "carry_candidates": selection != "uniform"})
         if retrieval == "paragraphs":
             config = config.model_copy(update=BY_PARAGRAPH)
@@ -47,9 +50,9 @@ def test_sea_finds_more_errors_than_random_at_equal_budget(synthetic_kb: Path, s
             assert summary.calls <= config.budget
             assert summary.calls > config.budget - 6 * 6  # spent, up to one paragraph's worth per step
             totals[method] += summary.errors
-        # Same seed, same first batch: both methods start from the same random sample.
+        # Same seed, same first batch: both methods start from the same random sample (unless SEA fills densely).
         first = {m: store.steps(f"s{seed}:{m}")[0].batch for m in ("sea", "random")}
-        assert first["sea"] == first["random"]
+        assert (first["sea"] == first["random"]) == (fill == "uniform")
     # The weak topic is 12.5% of the paragraphs: random finds about that share, SEA follows its errors.
     assert totals["random"] > 0
     assert totals["sea"] >= 2 * totals["random"], totals
@@ -109,11 +112,57 @@ def test_paragraph_retrieval_draws_near_active_sources_and_removes_no_page(
     assert len(results) == len(store.paragraph_results("para:sea"))  # each paragraph tested once
 
 
+def _clustered_kb(path: Path) -> Path:
+    """6 groups of 8 pages that say nearly the same thing (cosine >= 0.8 under the hashing embedder, < 0.8 across
+    groups), and 60 pages unlike any other."""
+    rng = random.Random(3)
+    vocabulary = [f"{a}{b}{c}" for a in "bcdfgklmnp" for b in "aeiou" for c in "rstvz"]
+    rng.shuffle(vocabulary)
+    pages = [Page(id=f"t:dup{g}-{i}", name=f"dup{g}-{i}",
+                  wikitext=f"## Where\nThe names {' '.join(vocabulary[10 * g:10 * g + 10])} are defined beside "
+                           f"item {i}.\n")
+             for g in range(6) for i in range(8)]
+    pages += [Page(id=f"t:one-{i}", name=f"one-{i}",
+                   wikitext=f"## Body\n{' '.join(rng.sample(vocabulary[60:], 12))}.\n") for i in range(60)]
+    rng.shuffle(pages)
+    write_kb(pages, path)
+    return path
+
+
+def test_dense_fill_draws_one_paragraph_per_neighbourhood_and_leaves_tested_ones(
+        scripts: dict[str, Path], tmp_path: Path) -> None:
+    kb = _clustered_kb(tmp_path / "kb.jsonl")
+    config = CONFIG.model_copy(update={"retrieval": "paragraphs", "min_similarity": 0.8, "fill": "dense",
+                                       "budget": 5 * 6 * 6})
+    store = SeaStore(f"sqlite:///{tmp_path / 'sea.db'}")
+    ctx = _context(kb, scripts, store, tmp_path, config)  # the testee is right everywhere: no source, all fill
+    counts = dict(zip(ctx.retriever.all_paragraph_vectors()[0], ctx.retriever.near_duplicate_counts(0.8),
+                      strict=True))
+    assert {pid: n for pid, n in counts.items() if pid.startswith("t:dup")} == {
+        f"t:dup{g}-{i}#0": 7 for g in range(6) for i in range(8)}
+    assert not any(n for pid, n in counts.items() if pid.startswith("t:one"))
+    run_study(_spec(kb, scripts), config, study="dense", context=ctx)
+    steps = {m: [[pid for pid, _ in s.batch] for s in store.steps(f"dense:{m}")] for m in ("sea", "random")}
+    # Only the groups have near-duplicates: SEA's first step draws one page of each, uniform sampling mostly others.
+    assert sorted(pid.split("-")[0] for pid in steps["sea"][0]) == [f"t:dup{g}" for g in range(6)]
+    assert sum(pid.startswith("t:dup") for pid in steps["random"][0]) < len(steps["random"][0])
+    # Once a group is tested, its neighbourhood is explored: later fill goes elsewhere.
+    assert not any(pid.startswith("t:dup") for batch in steps["sea"][1:] for pid in batch)
+    assert sum(len(batch) for batch in steps["sea"]) == 30
+
+
+def test_bad_fill_is_refused() -> None:
+    with pytest.raises(ValueError, match="fill"):
+        SearchConfig(fill="sparse")  # type: ignore[arg-type]
+
+
 CARRYING = CONFIG.model_copy(update={"carry_candidates": True, "selection": "nearest"})
 PARAGRAPHS = CONFIG.model_copy(update={**BY_PARAGRAPH, "selection": "nearest"})
+DENSE = PARAGRAPHS.model_copy(update={"fill": "dense"})
 
 
-@pytest.mark.parametrize("config", [CONFIG, CARRYING, PARAGRAPHS], ids=["paper", "carrying", "paragraphs"])
+@pytest.mark.parametrize("config", [CONFIG, CARRYING, PARAGRAPHS, DENSE],
+                         ids=["paper", "carrying", "paragraphs", "dense"])
 def test_killed_run_resumes_from_the_store_without_paying_twice(synthetic_kb: Path, scripts: dict[str, Path],
                                                                 tmp_path: Path, store_url: str,
                                                                 config: SearchConfig) -> None:

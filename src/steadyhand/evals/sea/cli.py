@@ -55,8 +55,11 @@ def run_command(
     retrieval: Annotated[str, typer.Option(help="How a source finds candidates: 'pages' (its nearest pages' most "
                                                 "similar paragraphs, the paper) or 'paragraphs' (every paragraph "
                                                 "at least --min-similarity from it).")] = "pages",
-    min_similarity: Annotated[float, typer.Option(help="With --retrieval paragraphs: cosine similarity to a source "
-                                                       "for a candidate.")] = 0.85,
+    min_similarity: Annotated[float, typer.Option(help="Cosine similarity from which paragraphs are near-duplicates "
+                                                       "(--retrieval paragraphs, --fill dense).")] = 0.85,
+    fill: Annotated[str, typer.Option(help="How SEA draws when it has too few candidates, first step included: "
+                                           "'uniform' (the paper) or 'dense' (weighted by untested "
+                                           "near-duplicates, away from tested paragraphs).")] = "uniform",
     seed: Annotated[int, typer.Option(help="Seed of the sampling.")] = 0,
     embedder: Annotated[str, typer.Option(help="'minilm' or 'hashing[:DIM]'.")] = "minilm",
     answer: Annotated[str, typer.Option(help="How the testee answers: 'box' (writes \\box{X}) or 'likelihood' "
@@ -78,7 +81,7 @@ def run_command(
                               top_k_pages=top_k_pages, paragraphs_per_source=paragraphs_per_source,
                               questions_per_paragraph=questions, xi=xi, gamma=gamma, max_sources=max_sources,
                               selection=selection, carry_candidates=carry_candidates, retrieval=retrieval,
-                              min_similarity=min_similarity, seed=seed)
+                              min_similarity=min_similarity, fill=fill, seed=seed)
         store = SeaStore(db)
     except (SteadyhandError, ValueError) as exc:
         _fail(exc)

@@ -19,6 +19,9 @@ from steadyhand.evals.sea.kb import KnowledgeBase, Paragraph
 
 __all__ = ["Retriever", "default_vector_dir"]
 
+#: Similarities computed at once when counting near-duplicates (floats; 128 MiB).
+_SIMILARITY_BLOCK = 1 << 25
+
 
 def default_vector_dir() -> Path:
     """Where vectors are cached (under the steadyhand cache directory)."""
@@ -47,6 +50,8 @@ class Retriever:
         ids = [p.id for p in kb.pages]
         self.page_vectors = self._fill(self._pages, ids, kb.page_text)
         self._all_paragraphs: tuple[list[str], np.ndarray] | None = None
+        self._positions: dict[str, int] = {}
+        self._near_duplicates: dict[float, np.ndarray] = {}
 
     def new_page_index(self) -> PageIndex:
         """A fresh, full page index (each search run owns one and removes pages from it)."""
@@ -66,7 +71,27 @@ class Retriever:
         if self._all_paragraphs is None:
             ids = self.kb.paragraph_ids()
             self._all_paragraphs = (ids, self._fill(self._paragraphs, ids, lambda pid: self.kb.paragraph(pid).display))
+            self._positions = {pid: i for i, pid in enumerate(ids)}
         return self._all_paragraphs
+
+    def paragraph_position(self, paragraph_id: str) -> int:
+        """A paragraph's row in :meth:`all_paragraph_vectors`."""
+        self.all_paragraph_vectors()
+        return self._positions[paragraph_id]
+
+    def near_duplicate_counts(self, threshold: float) -> np.ndarray:
+        """For every paragraph (in :meth:`all_paragraph_vectors` order), how many others lie at cosine >= ``threshold``.
+
+        Quadratic in the number of paragraphs (a few seconds for 20k on two cores); kept in memory.
+        """
+        if threshold not in self._near_duplicates:
+            _, vectors = self.all_paragraph_vectors()
+            counts = np.zeros(len(vectors), dtype=np.int64)
+            rows = max(1, _SIMILARITY_BLOCK // max(len(vectors), 1))
+            for start in range(0, len(vectors), rows):
+                counts[start:start + rows] = (vectors[start:start + rows] @ vectors.T >= threshold).sum(axis=1)
+            self._near_duplicates[threshold] = counts - (np.einsum("ij,ij->i", vectors, vectors) >= threshold)
+        return self._near_duplicates[threshold]
 
     def _fill(self, cache: VectorCache, ids: list[str], text: Callable[[str], str]) -> np.ndarray:
         """Vectors of ``ids``, embedding the missing ones chunk by chunk and reporting to ``progress``."""

@@ -36,14 +36,24 @@ The first step has no sources and samples at random, exactly like the baseline's
 first step with the same seed. The baseline samples every step uniformly from the
 untested paragraphs. Both stop when the budget cannot pay for another paragraph.
 
+``fill="dense"`` changes how SEA draws when it has too few candidates, its first step
+included: a paragraph is drawn with probability proportional to its number of untested
+near-duplicates (cosine at least ``min_similarity``), and never when it is a
+near-duplicate of a paragraph already tested or drawn (paragraphs without
+near-duplicates come next, and only then the rest, uniformly). An error found there comes with
+near-duplicates to retrieve next, and with some testees (measure it with
+:mod:`steadyhand.evals.sea.structure`) such paragraphs are more often wrong to begin
+with. The baseline always samples uniformly.
+
 Every step is recorded before its questions are asked, and every answer as it
 arrives; :func:`run_search` on an existing run replays the store and continues.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -91,8 +101,12 @@ class SearchConfig(BaseModel):
         "pages", description="how a source finds candidates: its nearest pages' most similar paragraphs (the "
                              "paper), or every untested paragraph at least min_similarity from it")
     min_similarity: float = Field(
-        0.85, ge=-1, le=1, description="retrieval='paragraphs': cosine similarity to a source from which a "
-                                       "paragraph is a candidate")
+        0.85, ge=-1, le=1, description="cosine similarity from which two paragraphs are near-duplicates: "
+                                       "retrieval='paragraphs' takes a source's, fill='dense' counts them")
+    fill: Literal["uniform", "dense"] = Field(
+        "uniform", description="how SEA draws when its candidates run short (and in its first step): uniformly "
+                               "at random (the paper), or weighted by each paragraph's untested near-duplicates, "
+                               "away from those tested")
     seed: int = 0
 
 
@@ -233,19 +247,59 @@ class _Search:
 
     # --- selection ----------------------------------------------------------------
 
-    def _random_fill(self, step: int, chosen: dict[str, str | None], want: int, salt: int) -> None:
-        ids = self.ctx.paragraph_ids()
-        rng = np.random.default_rng([self.config.seed, step, salt])
-        order = rng.permutation(len(ids))
-        for start in range(0, len(order), 4 * want + 16):
-            block = [self.ctx.kb.paragraph(ids[i]) for i in order[start:start + 4 * want + 16]
-                     if ids[i] not in self.state.tested and ids[i] not in chosen]
-            questions = self.ctx.bank.get(block)
-            for p in block:
-                if len(chosen) >= want:
-                    return
-                if questions[p.id]:
-                    chosen[p.id] = None
+    def _fill(self, step: int, chosen: dict[str, str | None], want: int) -> None:
+        """Top ``chosen`` up to ``want`` paragraphs with no parent (the config's fill; uniform for the baseline)."""
+        if self.method == "sea" and self.config.fill == "dense":
+            self._take(self._dense_order(step, chosen), chosen, want)
+        if len(chosen) < want:
+            ids = self.ctx.paragraph_ids()
+            order = np.random.default_rng([self.config.seed, step, 0]).permutation(len(ids))
+            self._take((ids[i] for i in order), chosen, want)
+
+    def _take(self, ordered: Iterable[str], chosen: dict[str, str | None], want: int) -> None:
+        """Add untested paragraphs that have questions, in order, until ``want`` are chosen."""
+        block: list[Paragraph] = []
+        for pid in itertools.chain(ordered, [None]):
+            if pid is not None and pid not in self.state.tested and pid not in chosen:
+                block.append(self.ctx.kb.paragraph(pid))
+            if block and (pid is None or len(block) >= 4 * want + 16):
+                questions = self.ctx.bank.get(block)
+                for p in block:
+                    if len(chosen) >= want:
+                        return
+                    if questions[p.id]:
+                        chosen[p.id] = None
+                block = []
+
+    def _dense_order(self, step: int, chosen: dict[str, str | None]) -> list[str]:
+        """Paragraphs to fill from: those with untested near-duplicates, drawn in proportion to how many, then
+        those with none; never one near a paragraph tested or already chosen.
+
+        Weighted sampling without replacement (exponential keys, Efraimidis and Spirakis).
+        """
+        retriever, threshold = self.ctx.retriever, self.config.min_similarity
+        ids, vectors = retriever.all_paragraph_vectors()
+        counts = retriever.near_duplicate_counts(threshold).astype(np.float64)
+        explored = np.zeros(len(ids), dtype=bool)
+        taken = [retriever.paragraph_position(pid) for pid in [*sorted(self.state.tested), *chosen]]
+        if taken:
+            near = vectors @ vectors[taken].T >= threshold
+            counts -= near.sum(axis=1)
+            explored = near.any(axis=1)
+            explored[taken] = True
+        rng = np.random.default_rng([self.config.seed, step, 2])
+        dense = np.flatnonzero(~explored & (counts > 0))
+        alone = np.flatnonzero(~explored & (counts <= 0))
+        keys = np.log(counts[dense]) + rng.gumbel(size=len(dense))
+        order = [*dense[np.argsort(-keys, kind="stable")], *rng.permutation(alone)]
+        # One paragraph per neighbourhood: the next is drawn away from those drawn before it.
+        spread: list[int] = []
+        for i in order:
+            if not spread or float(np.max(vectors[spread] @ vectors[i])) < threshold:
+                spread.append(i)
+                if len(spread) >= 4 * self.config.batch_size + 16:
+                    break
+        return [ids[i] for i in spread]
 
     def _retrieve(self, pool: dict[str, tuple[str, float]]) -> list[str]:
         """Add each source's nearest paragraphs to ``pool`` (keeping a paragraph's best source); the pages taken."""
@@ -336,7 +390,7 @@ class _Search:
                 if len(chosen) >= cfg.batch_size:
                     break
         if len(chosen) < cfg.batch_size:
-            self._random_fill(step, chosen, cfg.batch_size, 0)
+            self._fill(step, chosen, cfg.batch_size)
         # Trim to what the budget can pay for.
         questions = self.ctx.bank.get([self.ctx.kb.paragraph(pid) for pid in chosen])
         remaining = cfg.budget - self.state.calls

@@ -37,7 +37,7 @@ __all__ = ["Ask", "ParagraphResult", "SeaRun", "SeaStore", "StepRow"]
 _EXTENSIBLE = frozenset({"budget", "token_budget"})
 # Settings added after runs were first stored, with the value older runs had.
 _ADDED: dict[str, Any] = {"answer": "box", "selection": "uniform", "carry_candidates": False, "retrieval": "pages",
-                           "min_similarity": 0.85}
+                           "min_similarity": 0.85, "fill": "uniform"}
 
 
 def _now() -> datetime:
