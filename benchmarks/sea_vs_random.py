@@ -5,7 +5,9 @@ the deterministic cloze generator, a built knowledge base (``--kb python``: the
 standard library's docstrings, 5.6k pages; ``--kb debian``: every package apt knows
 here, ~60k pages) and all-MiniLM-L6-v2 embeddings. For each seed, SEA and the random
 baseline get the same budget of testee calls, the same testee and the same question
-cache; SEA's first step is the baseline's first step.
+cache. The baseline samples uniformly; SEA draws its first step, and tops up steps
+short of candidates, by near-duplicates (``--fill dense``, below; with ``--fill
+uniform`` its first step is the baseline's).
 
     .venv/bin/python benchmarks/sea_vs_random.py                # python KB, 3 seeds, 600 calls each
     .venv/bin/python benchmarks/sea_vs_random.py --kb debian --answer box --budget 150
@@ -28,10 +30,20 @@ most 4 sources, the previous default); add ``--selection uniform
 ``benchmarks/sea_error_structure.py`` shows this testee's errors cluster only among
 near-duplicates (cosine >= 0.85) of an error, and pages' paragraphs are mostly further.
 
+When it has too few candidates, and in its first step, SEA draws a paragraph in
+proportion to its untested near-duplicates (cosine >= 0.85), one per neighbourhood and
+none near a tested paragraph (``--fill dense``, the default here; ``uniform`` is the
+paper's). Why: an error found at random only leads somewhere if it has near-duplicates
+to retrieve, and here such paragraphs are also more often wrong. Of 3,099 paragraphs
+drawn at random in development runs, those with no near-duplicate in the knowledge base
+(28% of it) were 32.5% wrong, with 1-2 34.7%, 3-9 40.1%, 10-29 43.9%, 30 or more
+55.6% (3% of it).
+
 Measured here (2 cores, 3 seeds, 600 calls each unless said):
 
 | knowledge base | SEA's draw | answers | SEA err/1k | random err/1k | ratio | random's bound |
 |---|---|---|---|---|---|---|
+| python, seeds 6-8 | paragraphs >= 0.85, nearest, dense fill | likelihood | 200.6 | 131.1 | 1.53 | 2.54 |
 | python, seeds 6-8 | paragraphs >= 0.85, nearest | likelihood | 176.1 | 131.1 | 1.34 | 2.54 |
 | python, seeds 6-8 | pages, nearest, carried | likelihood | 166.7 | 131.1 | 1.27 | 2.54 |
 | python, seeds 6-8 | uniform (paper) | likelihood | 145.6 | 131.1 | 1.11 | 2.54 |
@@ -40,10 +52,14 @@ Measured here (2 cores, 3 seeds, 600 calls each unless said):
 | debian | uniform (older pruning) | likelihood | 216.1 | 188.9 | 1.14 | 1.76 |
 | debian | uniform (older pruning) | box (150 calls) | 288.9 | 273.3 | 1.06 | 1.22 |
 
-The first row took 12.4 s per step; per seed (6, 7, 8) SEA found 195.0, 198.3 and
-135.0 against random's 123.3, 128.3 and 141.7 (1.58x, 1.55x, 0.95x). The second
-(stop 15) took 12.8 s per step (SEA 15.1, which embeds the paragraphs it retrieves;
-random 10.6). The paper's row ran SEA alone on the same seeds and answers.
+The first row took 11.9 s per step; per seed (6, 7, 8) SEA found 178.3, 201.7 and
+221.7 against random's 123.3, 128.3 and 141.7 (1.45x, 1.57x, 1.56x). 525 of its 600
+paragraphs were children of a source, 62.7% of them wrong; the 75 filled were 42.7%
+wrong (random's draws: 39.3%). The second row (stop 18, uniform fill) took 12.4 s per
+step; per seed SEA found 195.0, 198.3 and 135.0 (1.58x, 1.55x, 0.95x); on seed 8, 40%
+of its paragraphs were filled at random. The third (stop 15) took 12.8 s per step (SEA
+15.1, which embeds the paragraphs it retrieves; random 10.6). The paper's row ran SEA
+alone on the same seeds and answers.
 Seeds 0-5 served to choose the draw (SEA only, random 121.7 on them): uniform 159.4,
 nearest and carried 171.1, carried and ranked by the nearest tested paragraphs'
 errors 171.4; with carried candidates, more pages per source, no source cap, batches
@@ -88,6 +104,14 @@ its sources were mostly answered right.
 Ranking every paragraph of the knowledge base by the kernel, with no sources, did
 worse (138.3 on seeds 0-5), and so did filling from the section heading most often
 wrong so far (Thompson sampling over headings; 174.2 on seeds 0-5).
+
+Filling by near-duplicates (SEA only, paragraph retrieval at 0.85, err/1k on seeds 0-5
+/ 9-14): uniform fill 187.2 / 179.7; dense fill as it is now 197.5 / 200.3. Variants
+on seeds 0-5, all within the seed noise of each other: weight by the square of the
+count 201.4, uniform among paragraphs with 10 or more 200.6, without the one per
+neighbourhood rule 197.2 and 201.1 (two random streams; 201.4 and 189.2 on 9-14),
+without keeping away from tested paragraphs 198.1. Dense top-ups after a uniform
+first step gained nothing (187.2): most of the gain is where the first step starts.
 
 Asked to write ``\\box{X}``, SmolLM2-135M answers "A" whatever the question: its
 right and wrong answers match independent coin flips, so there is nothing to search

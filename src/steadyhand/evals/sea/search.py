@@ -38,12 +38,12 @@ untested paragraphs. Both stop when the budget cannot pay for another paragraph.
 
 ``fill="dense"`` changes how SEA draws when it has too few candidates, its first step
 included: a paragraph is drawn with probability proportional to its number of untested
-near-duplicates (cosine at least ``min_similarity``), and never when it is a
-near-duplicate of a paragraph already tested or drawn (paragraphs without
-near-duplicates come next, and only then the rest, uniformly). An error found there comes with
-near-duplicates to retrieve next, and with some testees (measure it with
-:mod:`steadyhand.evals.sea.structure`) such paragraphs are more often wrong to begin
-with. The baseline always samples uniformly.
+near-duplicates (cosine at least ``min_similarity``), one per neighbourhood, and never
+next to a paragraph already tested or drawn; paragraphs without near-duplicates come
+next, and only then the rest, uniformly. An error found there comes with
+near-duplicates to retrieve next, and with some testees such paragraphs are more often
+wrong to begin with (``benchmarks/sea_vs_random.py`` measures both). The baseline
+always samples uniformly.
 
 Every step is recorded before its questions are asked, and every answer as it
 arrives; :func:`run_search` on an existing run replays the store and continues.
@@ -273,9 +273,9 @@ class _Search:
 
     def _dense_order(self, step: int, chosen: dict[str, str | None]) -> list[str]:
         """Paragraphs to fill from: those with untested near-duplicates, drawn in proportion to how many, then
-        those with none; never one near a paragraph tested or already chosen.
+        those with none; none near a paragraph tested, chosen or earlier in the list (enough for one batch).
 
-        Weighted sampling without replacement (exponential keys, Efraimidis and Spirakis).
+        Weighted sampling without replacement: log weight plus Gumbel noise, sorted (Efraimidis and Spirakis).
         """
         retriever, threshold = self.ctx.retriever, self.config.min_similarity
         ids, vectors = retriever.all_paragraph_vectors()
