@@ -139,6 +139,21 @@ def test_rewriting_the_query_that_just_ran_submits_it(music_task: Task, run_epis
     assert ep.outcome.status == "terminated" and ep.score.value == 1.0
 
 
+@pytest.mark.parametrize(("first", "submitted"), [(None, "SELECT a\n  FROM nowhere"), (FENCED_GOLD, GOLD)])
+def test_rewriting_the_query_that_just_failed_ends_the_episode(music_task: Task, run_episode: Any,
+                                                              write_script: Any, first: str | None,
+                                                              submitted: str) -> None:
+    failing = "```sql\nSELECT a\n  FROM nowhere\n```"
+    replies = [*([first] if first else []), failing, failing.replace("\n  ", " "), FENCED_GOLD]
+    ep = run_episode(music_task, write_script(replies), max_steps=5)
+    assert ep.queries == [*([GOLD] if first else []), "SELECT a\n  FROM nowhere"]  # not run a second time
+    assert ep.model_calls == len(replies) - 1  # the model is not asked again
+    assert ep.steps[-1].action == {"kind": "sql.submit", "query": submitted}  # the best query so far
+    assert "just failed" in ep.steps[-1].rationale
+    assert ep.outcome.status == "truncated"
+    assert ep.score.value == (1.0 if first else 0.0)
+
+
 def test_a_query_that_runs_forever_comes_back_as_an_error(music_task: Task, run_episode: Any,
                                                           write_script: Any) -> None:
     forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
@@ -270,6 +285,7 @@ def test_routers_are_pure_functions_of_state() -> None:
     settings = Settings(max_steps=2, max_format_retries=1)
     assert route_reply({"decision": "sql"}, settings) == "execute"
     assert route_reply({"decision": "submit"}, settings) == "submit"
+    assert route_reply({"decision": "repeat"}, settings) == "submit"
     assert route_reply({"decision": "none", "format_retries": 1}, settings) == "revise"
     assert route_reply({"decision": "none", "format_retries": 2, "last_query": "SELECT 1"}, settings) == "submit"
     assert route_reply({"decision": "none", "format_retries": 2}, settings) == "__end__"

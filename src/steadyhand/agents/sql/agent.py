@@ -25,6 +25,9 @@ class SQLAgent:
     Args:
         max_steps: queries the agent may execute; when spent, the best query so
             far (the last that ran without error, else the last that ran) is submitted.
+            A reply that rewrites the query that just ran is not run again: if that
+            query ran cleanly it is submitted; if it failed, the model has seen the
+            error and repeated itself, so the best query so far is submitted.
         max_format_retries: consecutive replies with neither a query nor SUBMIT that
             are shown back to the model with the expected format; one more and the
             agent submits the best query so far, or ends with status ``error`` if

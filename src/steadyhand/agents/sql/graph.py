@@ -79,7 +79,7 @@ class SQLState(TypedDict, total=False):
     db_id: str
     dialect: str
     reply: str                     # the model's last reply, clipped
-    decision: Literal["sql", "submit", "none"]
+    decision: Literal["sql", "submit", "none", "repeat"]  # repeat: the query that just failed, again
     query: str                     # the query the last reply asked to run
     last_query: str                # the last query executed
     last_ok: bool                  # whether it ran without error
@@ -137,7 +137,7 @@ def route_reply(state: SQLState, settings: Settings) -> str:
     decision = state.get("decision")
     if decision == "sql":
         return "execute"
-    if decision == "submit":
+    if decision in ("submit", "repeat"):
         return "submit"
     if state.get("format_retries", 0) <= settings.max_format_retries:
         return "revise"
@@ -160,6 +160,8 @@ def submission(state: SQLState) -> tuple[str, bool, str]:
     query = state.get("best_query") or state.get("last_query", "")
     if state.get("decision") == "none":
         return query, True, "no usable reply after the format retries: submitting the best query so far"
+    if state.get("decision") == "repeat":
+        return query, True, "the model rewrote the query that just failed: submitting the best query so far"
     return query, True, "step budget spent: submitting the best query so far"
 
 
@@ -292,8 +294,10 @@ def build_graph(ctx: EpisodeContext, first: Observation, settings: Settings) -> 
         decision, query, problem = reply.kind, reply.query, reply.problem
         if decision == "submit" and not last_query:
             decision, problem = "none", "No query has run yet, so there is nothing to submit."
-        elif decision == "sql" and last_query and state.get("last_ok") and _same_query(query, last_query):
-            decision = "submit"  # the query that just ran, again: running it cannot show anything new
+        elif decision == "sql" and last_query and _same_query(query, last_query):
+            # The query that just ran, again: running it cannot show anything new. If it failed, the model
+            # has seen the error and not acted on it; a greedy model does the same until the budget is spent.
+            decision = "submit" if state.get("last_ok") else "repeat"
         pending = state.get("pending", _NO_USAGE)
         update: dict[str, Any] = {
             "reply": prompts.clip(text, RATIONALE_CHARS),
