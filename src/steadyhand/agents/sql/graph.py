@@ -68,6 +68,10 @@ class Usage(TypedDict):
     latency_s: float
 
 
+#: What the agent does with a reply; ``repeat``: the reply rewrote the query that just failed.
+Decision = Literal["sql", "submit", "none", "repeat"]
+
+
 class SQLState(TypedDict, total=False):
     """The graph state; every value is plain, JSON-like data.
 
@@ -79,7 +83,7 @@ class SQLState(TypedDict, total=False):
     db_id: str
     dialect: str
     reply: str                     # the model's last reply, clipped
-    decision: Literal["sql", "submit", "none", "repeat"]  # repeat: the query that just failed, again
+    decision: Decision
     query: str                     # the query the last reply asked to run
     last_query: str                # the last query executed
     last_ok: bool                  # whether it ran without error
@@ -291,7 +295,8 @@ def build_graph(ctx: EpisodeContext, first: Observation, settings: Settings) -> 
         text, cost = call_model(prompt_window(state.get("messages", []), settings.history))
         reply = parse_reply(text)
         last_query = state.get("last_query", "")
-        decision, query, problem = reply.kind, reply.query, reply.problem
+        decision: Decision = reply.kind
+        query, problem = reply.query, reply.problem
         if decision == "submit" and not last_query:
             decision, problem = "none", "No query has run yet, so there is nothing to submit."
         elif decision == "sql" and last_query and _same_query(query, last_query):
